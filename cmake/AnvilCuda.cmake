@@ -1,0 +1,27 @@
+# Decides whether the CUDA backend is built (ANVIL_CUDA=AUTO|ON|OFF) and finds its libraries.
+# Sets ANVIL_WITH_CUDA and ANVIL_WITH_CUDA_INT.
+set(ANVIL_WITH_CUDA OFF)
+if(NOT ANVIL_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    set(ANVIL_WITH_CUDA ON)
+  elseif(ANVIL_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "ANVIL_CUDA=ON but no CUDA compiler (nvcc) was found")
+  endif()
+endif()
+
+if(ANVIL_WITH_CUDA)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90)  # H100/H200; not `native`, which needs a GPU at configure time
+  endif()
+  enable_language(CUDA)
+  set(CMAKE_CUDA_STANDARD 20)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+  find_package(CUDAToolkit REQUIRED)
+  message(STATUS "anvil: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, archs ${CMAKE_CUDA_ARCHITECTURES})")
+  set(ANVIL_WITH_CUDA_INT 1)
+else()
+  message(STATUS "anvil: CUDA backend OFF")
+  set(ANVIL_WITH_CUDA_INT 0)
+endif()

@@ -1,0 +1,20 @@
+#include "tensor/dtype.h"
+
+namespace anvil {
+
+namespace {
+int category(DType t) { return t == DType::boolean ? 0 : is_integral(t) ? 1 : 2; }
+}  // namespace
+
+DType promote_types(DType a, DType b) {
+  if (a == b) return a;
+  const int ca = category(a), cb = category(b);
+  if (ca != cb) return ca > cb ? a : b;
+  if (ca == 2) {
+    const bool a16 = dtype_size(a) == 2, b16 = dtype_size(b) == 2;
+    if (a16 && b16) return DType::f32;  // f16 with bf16 (as torch.promote_types)
+  }
+  return dtype_size(a) >= dtype_size(b) ? a : b;
+}
+
+}  // namespace anvil

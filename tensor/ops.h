@@ -1,0 +1,10 @@
+// Every tensor operation, by family.
+#pragma once
+
+#include "tensor/ops/binary.h"
+#include "tensor/ops/copy.h"
+#include "tensor/ops/factory.h"
+#include "tensor/ops/index.h"
+#include "tensor/ops/linalg.h"
+#include "tensor/ops/reduce.h"
+#include "tensor/ops/unary.h"

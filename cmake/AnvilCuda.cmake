@@ -16,6 +16,11 @@ if(ANVIL_WITH_CUDA)
     set(CMAKE_CUDA_ARCHITECTURES 90)  # H100/H200; not `native`, which needs a GPU at configure time
   endif()
   enable_language(CUDA)
+  # CMake < 3.26 does not know nvcc's C++20 flag.
+  if(NOT DEFINED CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+    set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+    set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+  endif()
   set(CMAKE_CUDA_STANDARD 20)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)
   find_package(CUDAToolkit REQUIRED)

@@ -15,7 +15,9 @@ namespace anvil::cuda {
 template <class T>
 inline constexpr bool is_16bit_float_v = std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>;
 
-__device__ inline float to_float(Half h) { return __half2float(__ushort_as_half(h.bits)); }
+__device__ inline float to_float(Half h) {
+  return __half2float(__ushort_as_half(h.bits));
+}
 __device__ inline float to_float(BFloat16 b) {
   return __bfloat162float(__ushort_as_bfloat16(b.bits));
 }

@@ -34,7 +34,9 @@ OffsetCalculator<N> offset_calculator(const std::array<const Tensor*, N>& ts) {
 }
 
 // Elements each thread handles per grid stride; the launch caps the grid, so large tensors loop.
-int sm_count(const Tensor& t) { return device_properties(t.device().index).multiprocessor_count; }
+int sm_count(const Tensor& t) {
+  return device_properties(t.device().index).multiprocessor_count;
+}
 
 template <class To, class From>
 __global__ void copy_kernel(char* dst, const char* src, OffsetCalculator<2> calc, int64_t n) {
@@ -55,8 +57,8 @@ __global__ void copy_kernel(char* dst, const char* src, OffsetCalculator<2> calc
 // Contiguous fills store 16 bytes at a time (`pattern` holds the value repeated) between an
 // unaligned head and a tail of single elements; strided fills store one element per index.
 template <class T>
-__global__ void fill_kernel(char* base, OffsetCalculator<1> calc, int64_t n, T value,
-                            uint4 pattern, bool contiguous, int64_t head) {
+__global__ void fill_kernel(char* base, OffsetCalculator<1> calc, int64_t n, T value, uint4 pattern,
+                            bool contiguous, int64_t head) {
   const int64_t tid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   if (!contiguous) {
@@ -79,7 +81,7 @@ __global__ void fill_kernel(char* base, OffsetCalculator<1> calc, int64_t n, T v
 
 void fill(const Tensor& out, const Scalar& value) {
   DeviceGuard guard(out.device().index);
-  const Stream stream = current_stream();
+  const Stream stream = current_stream(out.device().index);
   const int64_t n = out.numel();
   const bool contiguous = out.is_contiguous();
   visit_dtype(out.dtype(), [&]<class T>() {
@@ -91,15 +93,15 @@ void fill(const Tensor& out, const Scalar& value) {
         elements_before_alignment(reinterpret_cast<uintptr_t>(out.raw_data()), sizeof(T), n);
     const LaunchConfig cfg = launch_config(n, contiguous ? 16 / sizeof(T) : 1, sm_count(out));
     fill_kernel<T><<<cfg.blocks, cfg.threads, 0, stream.handle()>>>(
-        static_cast<char*>(out.raw_data()), offset_calculator<1>({&out}), n, v, pattern,
-        contiguous, head);
+        static_cast<char*>(out.raw_data()), offset_calculator<1>({&out}), n, v, pattern, contiguous,
+        head);
   });
   ANVIL_CUDA_CHECK(cudaGetLastError());
 }
 
 void copy(const Tensor& dst, const Tensor& src) {
   DeviceGuard guard(dst.device().index);
-  const Stream stream = current_stream();
+  const Stream stream = current_stream(dst.device().index);
   if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous()) {
     ANVIL_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(),
                                      static_cast<size_t>(dst.nbytes()), cudaMemcpyDeviceToDevice,
@@ -133,8 +135,8 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     Event src_ready;
     src_ready.record(src_stream);
     src_ready.wait(stream);
-    ANVIL_CUDA_CHECK(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, nbytes,
-                                         stream.handle()));
+    ANVIL_CUDA_CHECK(
+        cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, nbytes, stream.handle()));
     Event copied;
     copied.record(stream);
     copied.wait(src_stream);

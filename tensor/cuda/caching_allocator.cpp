@@ -82,6 +82,10 @@ class CudaCachingAllocator final : public Allocator {
  public:
   void* allocate(size_t nbytes, Device device) override {
     if (nbytes == 0) return nullptr;
+    if (device.index < 0 || device.index >= device_count()) {
+      check_device(device.index,
+                   fmt::format("allocating {} on {}", format_bytes(nbytes), device.str()));
+    }
     return for_device(device.index, "allocate")
         .core.allocate(nbytes, current_stream(device.index).id());
   }
@@ -101,7 +105,7 @@ class CudaCachingAllocator final : public Allocator {
     for_device(device.index, "reset_peak_memory_stats").core.reset_peak();
   }
 
-  DeviceAllocator& for_device(int index, const char* what) const {
+  DeviceAllocator& for_device(int index, std::string_view what) const {
     check_device(index, what);
     std::call_once(init_, [&] { devices_.resize(device_count()); });
     std::lock_guard lock(mutex_);
@@ -143,7 +147,9 @@ void record_stream(const Tensor& t, const Stream& stream) {
               t.describe(), stream.device().str());
   void* base = t.storage()->data();
   if (!base) return;
-  the_allocator()->for_device(t.device().index, "record_stream").core.record_stream(base, stream.id());
+  the_allocator()
+      ->for_device(t.device().index, "record_stream")
+      .core.record_stream(base, stream.id());
 }
 
 void empty_cache(int device) {

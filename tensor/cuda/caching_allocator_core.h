@@ -58,12 +58,12 @@ class SegmentSource {
   virtual std::pair<size_t, size_t> memory_info() = 0;
 };
 
-inline constexpr size_t kMinBlockSize = 512;       // every request rounds up to this
-inline constexpr size_t kSmallSize = 1 << 20;      // largest request served by the small pool
-inline constexpr size_t kSmallSegment = 2 << 20;   // segment size of the small pool
-inline constexpr size_t kMinLargeAlloc = 10 << 20; // below this, large requests share segments
-inline constexpr size_t kLargeSegment = 20 << 20;  // shared segment size of the large pool
-inline constexpr size_t kRoundLarge = 2 << 20;     // large segments round up to this
+inline constexpr size_t kMinBlockSize = 512;        // every request rounds up to this
+inline constexpr size_t kSmallSize = 1 << 20;       // largest request served by the small pool
+inline constexpr size_t kSmallSegment = 2 << 20;    // segment size of the small pool
+inline constexpr size_t kMinLargeAlloc = 10 << 20;  // below this, large requests share segments
+inline constexpr size_t kLargeSegment = 20 << 20;   // shared segment size of the large pool
+inline constexpr size_t kRoundLarge = 2 << 20;      // large segments round up to this
 
 inline size_t round_request(size_t nbytes) {
   return std::max(kMinBlockSize, (nbytes + kMinBlockSize - 1) / kMinBlockSize * kMinBlockSize);
@@ -304,8 +304,10 @@ class CachingAllocatorCore {
   Block* find_active(void* ptr, const char* what) const {
     auto it = active_.find(ptr);
     if (it == active_.end()) {
-      throw InternalError(fmt::format("caching allocator ({}): {} of {} which it did not allocate "
-                                      "or which was already freed", name_, what, ptr));
+      throw InternalError(
+          fmt::format("caching allocator ({}): {} of {} which it did not allocate "
+                      "or which was already freed",
+                      name_, what, ptr));
     }
     return it->second;
   }

@@ -31,10 +31,14 @@ const Probe& probe() {
 }
 }  // namespace
 
-int device_count() { return probe().count; }
-std::string unavailable_reason() { return probe().reason; }
+int device_count() {
+  return probe().count;
+}
+std::string unavailable_reason() {
+  return probe().reason;
+}
 
-void check_device(int index, const char* what) {
+void check_device(int index, std::string_view what) {
   const int n = device_count();
   if (n == 0) throw CudaError(fmt::format("{}: no CUDA device: {}", what, unavailable_reason()));
   if (index < 0 || index >= n) {

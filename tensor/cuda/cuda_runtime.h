@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "tensor/error.h"
 
@@ -24,7 +25,7 @@ int device_count();
 std::string unavailable_reason();
 
 // Throws (never aborts) unless `index` names a visible device; `what` names the caller.
-void check_device(int index, const char* what);
+void check_device(int index, std::string_view what);
 
 int current_device();
 void set_device(int index);
@@ -74,9 +75,9 @@ std::string cuda_error_message(int error, const char* expr, const char* file, in
 
 // Evaluates a CUDA runtime call and throws CudaError (OutOfMemoryError for
 // cudaErrorMemoryAllocation) unless it returned cudaSuccess (0).
-#define ANVIL_CUDA_CHECK(expr)                                                        \
-  do {                                                                                \
-    const int anvil_cuda_err_ = static_cast<int>(expr);                               \
-    if (anvil_cuda_err_ != 0)                                                         \
+#define ANVIL_CUDA_CHECK(expr)                                                             \
+  do {                                                                                     \
+    const int anvil_cuda_err_ = static_cast<int>(expr);                                    \
+    if (anvil_cuda_err_ != 0)                                                              \
       ::anvil::cuda::detail::throw_cuda_error(anvil_cuda_err_, #expr, __FILE__, __LINE__); \
   } while (0)

@@ -40,7 +40,8 @@ class PinnedPool {
         throw OutOfMemoryError(fmt::format(
             "pin_memory: out of pinned host memory: tried to allocate {}; {} allocated, {} "
             "reserved by the pinned memory cache (cached blocks were freed and the allocation "
-            "retried)", format_bytes(size), format_bytes(allocated_), format_bytes(reserved_)));
+            "retried)",
+            format_bytes(size), format_bytes(allocated_), format_bytes(reserved_)));
       }
       ANVIL_CUDA_CHECK(err);
       p = static_cast<char*>(raw);
@@ -138,8 +139,8 @@ class PinnedPool {
   }
 
   std::mutex mutex_;
-  std::map<char*, Block> blocks_;                 // every block, by address
-  std::map<size_t, std::vector<char*>> free_;     // reusable blocks by size
+  std::map<char*, Block> blocks_;              // every block, by address
+  std::map<size_t, std::vector<char*>> free_;  // reusable blocks by size
   std::deque<std::pair<cudaEvent_t, char*>> pending_;
   size_t allocated_ = 0;
   size_t reserved_ = 0;
@@ -177,9 +178,15 @@ bool is_pinned(const Tensor& t) {
   return attr.type == cudaMemoryTypeHost;
 }
 
-PinnedMemoryStats pinned_memory_stats() { return pool().stats(); }
-void empty_pinned_cache() { pool().empty_cache(); }
+PinnedMemoryStats pinned_memory_stats() {
+  return pool().stats();
+}
+void empty_pinned_cache() {
+  pool().empty_cache();
+}
 
-void record_pinned_use(const void* ptr, const Stream& stream) { pool().record_use(ptr, stream); }
+void record_pinned_use(const void* ptr, const Stream& stream) {
+  pool().record_use(ptr, stream);
+}
 
 }  // namespace anvil::cuda

@@ -70,7 +70,8 @@ Stream stream_from_pool(int device) {
   DevicePool& pool = pool_for(device);
   std::call_once(pool.once, [&] {
     DeviceGuard guard(device);
-    for (auto& s : pool.streams) ANVIL_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    for (auto& s : pool.streams)
+      ANVIL_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   });
   const uint32_t i = pool.next.fetch_add(1) % kPoolSize;
   return Stream(Device::cuda(device), pool.streams[i]);
@@ -130,7 +131,9 @@ void Event::record(const Stream& stream) {
   ANVIL_CUDA_CHECK(cudaEventRecord(handle_, stream.handle()));
 }
 
-void Event::record() { record(current_stream()); }
+void Event::record() {
+  record(current_stream());
+}
 
 void Event::wait(const Stream& stream) const {
   if (!handle_) return;

@@ -89,7 +89,9 @@ struct Fixture {
   CachingAllocatorCore alloc;
 };
 
-char* as_bytes(void* p) { return static_cast<char*>(p); }
+char* as_bytes(void* p) {
+  return static_cast<char*>(p);
+}
 
 TEST(CachingAllocatorCore, SizeClasses) {
   EXPECT_EQ(round_request(1), 512u);
@@ -316,9 +318,10 @@ TEST(CachingAllocatorCore, OutOfMemoryWaitsForPendingEventsBeforeReleasing) {
 TEST(CachingAllocatorCore, OutOfMemoryErrorNamesTheNumbers) {
   Fixture f(24 * MiB);
   void* a = f.alloc.allocate(12 * MiB, kStreamA);
-  testing::expect_error([&] { f.alloc.allocate(16 * MiB, kStreamA); },
-                        {"cuda:0 out of memory", "tried to allocate 16.00 MiB",
-                         "12.00 MiB allocated", "12.00 MiB reserved", "12.00 MiB free of 24.00 MiB"});
+  testing::expect_error(
+      [&] { f.alloc.allocate(16 * MiB, kStreamA); },
+      {"cuda:0 out of memory", "tried to allocate 16.00 MiB", "12.00 MiB allocated",
+       "12.00 MiB reserved", "12.00 MiB free of 24.00 MiB"});
   EXPECT_THROW(f.alloc.allocate(16 * MiB, kStreamA), OutOfMemoryError);
   // The failed requests changed nothing.
   EXPECT_EQ(f.alloc.stats().allocated, int64_t(12 * MiB));
@@ -364,8 +367,8 @@ TEST(CachingAllocatorCore, StatsAndPeak) {
 TEST(CachingAllocatorCore, UnknownPointersAreInternalErrors) {
   Fixture f;
   int x = 0;
-  testing::expect_error([&] { f.alloc.free(&x); }, {"caching allocator (cuda:0)", "free of",
-                                                     "did not allocate"});
+  testing::expect_error([&] { f.alloc.free(&x); },
+                        {"caching allocator (cuda:0)", "free of", "did not allocate"});
   void* a = f.alloc.allocate(512, kStreamA);
   f.alloc.free(a);
   EXPECT_THROW(f.alloc.free(a), InternalError);

@@ -33,7 +33,7 @@ OffsetCalculator<N> offset_calculator(const std::array<const Tensor*, N>& ts) {
   return make_offset_calculator<N>(nd, ts[0]->shape().data(), strides);
 }
 
-// Elements each thread handles per grid stride; the launch caps the grid, so large tensors loop.
+// Launches size their grid by the SM count (cached per device).
 int sm_count(const Tensor& t) {
   return device_properties(t.device().index).multiprocessor_count;
 }

@@ -22,8 +22,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <list>
 #include <mutex>
 #include <set>
 #include <string>
@@ -265,11 +265,16 @@ class CachingAllocatorCore {
     pool.insert(block);
   }
 
-  // Returns the blocks whose record_stream events have all completed to their pools, in order.
+  // Returns the blocks whose record_stream events have all completed to their pools. Every
+  // event is queried: one slow stream must not hold back blocks waiting on others.
   void process_events() {
-    while (!pending_.empty() && source_->event_done(pending_.front().first)) {
-      finish_event(pending_.front());
-      pending_.pop_front();
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (source_->event_done(it->first)) {
+        finish_event(*it);
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
 
@@ -328,7 +333,7 @@ class CachingAllocatorCore {
   Pool small_pool_;
   Pool large_pool_;
   std::unordered_map<void*, Block*> active_;
-  std::deque<std::pair<EventId, Block*>> pending_;  // record_stream events, oldest first
+  std::list<std::pair<EventId, Block*>> pending_;  // record_stream events not yet completed
   size_t allocated_ = 0;
   size_t reserved_ = 0;
   size_t peak_ = 0;

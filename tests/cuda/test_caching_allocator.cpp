@@ -269,6 +269,22 @@ TEST(CachingAllocatorCore, RecordStreamOnSeveralStreamsWaitsForAll) {
   f.alloc.free(c);
 }
 
+TEST(CachingAllocatorCore, ASlowStreamDoesNotHoldBackOthers) {
+  Fixture f;
+  constexpr StreamId kStreamC = 0x30;
+  void* a = f.alloc.allocate(4 * KiB, kStreamA);
+  void* b = f.alloc.allocate(8 * KiB, kStreamA);
+  f.alloc.record_stream(a, kStreamB);  // B stays busy
+  f.alloc.record_stream(b, kStreamC);
+  f.alloc.free(a);
+  f.alloc.free(b);
+  f.source.complete_stream(kStreamC);
+  void* c = f.alloc.allocate(8 * KiB, kStreamA);
+  EXPECT_EQ(c, b);
+  f.source.complete_stream(kStreamB);
+  f.alloc.free(c);
+}
+
 TEST(CachingAllocatorCore, PendingBlocksDoNotMergeEarly) {
   Fixture f;
   void* a = f.alloc.allocate(512 * KiB, kStreamA);

@@ -182,8 +182,9 @@ TEST(CudaTensor, CrossDTypeCopiesOnDevice) {
     for (DType to : kAllDTypes) {
       const Tensor x = sample({33, 17}, from, to);
       const Tensor expected = x.to(to);
-      ASSERT_TRUE(all_close(x.cuda().to(to).cpu(), expected, kExact))
-          << name(from) << " -> " << name(to);
+      const Tensor converted = x.cuda().to(to);
+      ASSERT_EQ(converted.dtype(), to);
+      ASSERT_TRUE(all_close(converted.cpu(), expected, kExact)) << name(from) << " -> " << name(to);
       // Strided source and destination in one kernel.
       Tensor dst = zeros({17, 33}, TensorOptions(to, kGpu));
       dst.copy_(x.cuda().t());

@@ -1,9 +1,6 @@
 // CUDA copy (any layouts, any dtype pair) and fill, and the byte mover between the host and
 // devices that copy_ and to() use across devices.
 
-// fmt turns its constexpr off under nvcc but not its C++20 constexpr, which then calls
-// non-constexpr functions; the host compiler handles fmt's constexpr fine.
-#define FMT_USE_CONSTEXPR 1
 #include <cuda_runtime_api.h>
 
 #include <cstring>

@@ -90,13 +90,15 @@ void gather_elements(const Tensor& out, const Tensor& src, const Tensor& index,
     T* o = reinterpret_cast<T*>(p[0]);
     if (s[2] == 0 && s[0] == int64_t(sizeof(T)) && s[1] == int64_t(sizeof(T))) {
       // One index for the whole row (index_select): a contiguous copy.
-      const T* from = reinterpret_cast<const T*>(p[1] + *reinterpret_cast<const int64_t*>(p[2]) * step);
+      const T* from =
+          reinterpret_cast<const T*>(p[1] + *reinterpret_cast<const int64_t*>(p[2]) * step);
       std::memcpy(o, from, static_cast<size_t>(n) * sizeof(T));
       return;
     }
     for (int64_t i = 0; i < n; ++i) {
       const int64_t k = *reinterpret_cast<const int64_t*>(p[2] + i * s[2]);
-      *reinterpret_cast<T*>(p[0] + i * s[0]) = *reinterpret_cast<const T*>(p[1] + i * s[1] + k * step);
+      *reinterpret_cast<T*>(p[0] + i * s[0]) =
+          *reinterpret_cast<const T*>(p[1] + i * s[1] + k * step);
     }
   });
 }
@@ -104,7 +106,8 @@ void gather_elements(const Tensor& out, const Tensor& src, const Tensor& index,
 void gather_kernel(const Tensor& out, const Tensor& self, int64_t dim, const Tensor& index) {
   check_indices(index, self.size(dim), "gather", dim);
   const Tensor src = restride(self, index.shape(), dim);
-  visit_dtype(self.dtype(), [&]<class T>() { gather_elements<T>(out, src, index, self.stride(dim)); });
+  visit_dtype(self.dtype(),
+              [&]<class T>() { gather_elements<T>(out, src, index, self.stride(dim)); });
 }
 
 void index_select_kernel(const Tensor& out, const Tensor& self, int64_t dim, const Tensor& index) {
@@ -113,7 +116,8 @@ void index_select_kernel(const Tensor& out, const Tensor& self, int64_t dim, con
   Strides st(out.dim(), 0);
   st[dim] = index.stride(0);
   const Tensor idx = index.as_strided(out.shape(), st);
-  visit_dtype(self.dtype(), [&]<class T>() { gather_elements<T>(out, src, idx, self.stride(dim)); });
+  visit_dtype(self.dtype(),
+              [&]<class T>() { gather_elements<T>(out, src, idx, self.stride(dim)); });
 }
 
 // dst[p + index[p] * dim_stride] = (or +=) alpha * src[p] along lines of `dim` (dst and index
@@ -170,7 +174,8 @@ void masked_fill_kernel(const Tensor& self, const Tensor& mask, const Scalar& va
         return;
       }
       for (int64_t i = 0; i < n; ++i)
-        if (*reinterpret_cast<const bool*>(p[1] + i * s[1])) *reinterpret_cast<T*>(p[0] + i * s[0]) = v;
+        if (*reinterpret_cast<const bool*>(p[1] + i * s[1]))
+          *reinterpret_cast<T*>(p[0] + i * s[0]) = v;
     });
   });
 }
@@ -180,7 +185,8 @@ int64_t count_nonzero_kernel(const Tensor& self) {
   visit_dtype(self.dtype(), [&]<class T>() {
     for_each_row<1>({&self}, [&](char** p, const int64_t* s, int64_t n) {
       int64_t c = 0;
-      for (int64_t i = 0; i < n; ++i) c += cast_value<bool>(*reinterpret_cast<const T*>(p[0] + i * s[0]));
+      for (int64_t i = 0; i < n; ++i)
+        c += cast_value<bool>(*reinterpret_cast<const T*>(p[0] + i * s[0]));
       total += c;
     });
   });

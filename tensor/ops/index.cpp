@@ -28,7 +28,9 @@ Tensor index_tensor(const char* op, const Tensor& index, const Tensor& self, boo
 }
 
 // A 1-D view of a 0-d tensor, so that kernels always see a dim to index along.
-Tensor at_least_1d(const Tensor& t) { return t.dim() == 0 ? t.reshape({1}) : t; }
+Tensor at_least_1d(const Tensor& t) {
+  return t.dim() == 0 ? t.reshape({1}) : t;
+}
 
 // Indices into `self` along dim may only be as large as self apart from that dim, and every
 // tensor of a gather/scatter has the same number of dims (0-d counting as 1-d).
@@ -63,8 +65,8 @@ void scatter_into(OpId op, const Tensor& self, int64_t dim, const Tensor& index_
                   const Tensor& src) {
   const char* name = op_name(op);
   const Tensor index = index_tensor(name, index_in, self, false);
-  ANVIL_CHECK(src.dtype() == self.dtype(), "{}: expected src {} to have the dtype of self {}",
-              name, src.describe(), self.describe());
+  ANVIL_CHECK(src.dtype() == self.dtype(), "{}: expected src {} to have the dtype of self {}", name,
+              src.describe(), self.describe());
   check_same_device(name, self, src);
   const int64_t d = wrap_dim(dim, self.dim(), name);
   check_index_shape(name, self, d, index, &src);
@@ -83,22 +85,26 @@ void scatter_into(OpId op, const Tensor& self, int64_t dim, const Tensor& index_
 
 // The indices of the last dims for F.pad's non-constant modes: output position p of a dim of
 // `size` padded by (left, right) reads input position map[p].
-std::vector<int64_t> pad_source_positions(PadMode mode, int64_t size, int64_t left,
-                                          int64_t right) {
+std::vector<int64_t> pad_source_positions(PadMode mode, int64_t size, int64_t left, int64_t right) {
   std::vector<int64_t> map(static_cast<size_t>(size + left + right));
   // Circular padding wraps around the cropped interior [lo, hi).
   const int64_t lo = std::max<int64_t>(0, -left), hi = size - std::max<int64_t>(0, -right);
   for (int64_t p = 0; p < static_cast<int64_t>(map.size()); ++p) {
     const int64_t i = p - left;
     switch (mode) {
-      case PadMode::reflect: map[p] = i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i; break;
-      case PadMode::replicate: map[p] = std::clamp<int64_t>(i, 0, size - 1); break;
+      case PadMode::reflect:
+        map[p] = i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i;
+        break;
+      case PadMode::replicate:
+        map[p] = std::clamp<int64_t>(i, 0, size - 1);
+        break;
       case PadMode::circular: {
         const int64_t m = hi - lo, j = p - std::max<int64_t>(left, 0);
         map[p] = lo + ((j % m) + m) % m;
         break;
       }
-      case PadMode::constant: break;
+      case PadMode::constant:
+        break;
     }
   }
   return map;
@@ -194,7 +200,8 @@ std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
               "split: split_size must be positive (or 0 for a dim of size 0), got {} for dim {} "
               "of {}",
               split_size, d, x.describe());
-  const int64_t pieces = split_size == 0 ? 1 : std::max<int64_t>(1, (size + split_size - 1) / split_size);
+  const int64_t pieces =
+      split_size == 0 ? 1 : std::max<int64_t>(1, (size + split_size - 1) / split_size);
   std::vector<Tensor> out;
   for (int64_t i = 0; i < pieces; ++i) {
     const int64_t start = i * split_size;
@@ -243,8 +250,8 @@ std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
 Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, PadMode mode, double value) {
   const int64_t k = static_cast<int64_t>(pads.size()) / 2;
   ANVIL_CHECK(pads.size() % 2 == 0, "pad: expected an even number of pads, got {}", pads.size());
-  ANVIL_CHECK(k <= x.dim(), "pad: {} pads cover {} dims but the input {} has only {}",
-              pads.size(), k, x.describe(), x.dim());
+  ANVIL_CHECK(k <= x.dim(), "pad: {} pads cover {} dims but the input {} has only {}", pads.size(),
+              k, x.describe(), x.dim());
   const char* name = pad_mode_name(mode);
   if (mode != PadMode::constant) {
     ANVIL_CHECK(k >= 1 && k <= 3 && (x.dim() == k + 1 || x.dim() == k + 2),
@@ -254,18 +261,18 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, PadMode mode, doub
   Shape shape = x.shape();
   for (int64_t j = 0; j < k; ++j) {
     const int64_t d = x.dim() - 1 - j, l = pads[2 * j], r = pads[2 * j + 1], n = x.size(d);
-    ANVIL_CHECK(n + l + r >= 0, "pad: pads ({}, {}) of dim {} of {} give a negative size", l, r,
-                d, x.describe());
+    ANVIL_CHECK(n + l + r >= 0, "pad: pads ({}, {}) of dim {} of {} give a negative size", l, r, d,
+                x.describe());
     if (mode == PadMode::reflect) {
       ANVIL_CHECK(l < n && r < n,
-                  "pad: reflect pads ({}, {}) must be smaller than the size {} of dim {} of {}",
-                  l, r, n, d, x.describe());
+                  "pad: reflect pads ({}, {}) must be smaller than the size {} of dim {} of {}", l,
+                  r, n, d, x.describe());
     } else if (mode == PadMode::replicate) {
       ANVIL_CHECK(n > 0, "pad: replicate padding needs a non-empty dim {} in {}", d, x.describe());
     } else if (mode == PadMode::circular) {
       ANVIL_CHECK(l <= n && r <= n && n + std::min<int64_t>(l, 0) + std::min<int64_t>(r, 0) > 0,
-                  "pad: circular pads ({}, {}) would wrap around dim {} of {} more than once", l,
-                  r, d, x.describe());
+                  "pad: circular pads ({}, {}) would wrap around dim {} of {} more than once", l, r,
+                  d, x.describe());
     }
     shape[d] = n + l + r;
   }
@@ -298,7 +305,8 @@ Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) {
   Tensor out = x;
   for (int64_t d = 0; d < x.dim(); ++d) {
     if (!(mask >> d & 1)) continue;
-    out = index_select(out, d, arange(x.size(d) - 1, -1, -1, TensorOptions(DType::i64, x.device())));
+    out =
+        index_select(out, d, arange(x.size(d) - 1, -1, -1, TensorOptions(DType::i64, x.device())));
   }
   return out.is_same(x) ? x.clone() : out;
 }
@@ -312,7 +320,8 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
               shifts.size(), dims.size(), shifts, dims);
   ANVIL_CHECK(x.dim() > 0, "roll: cannot roll a 0-d tensor along a dim");
   Tensor out = x;
-  for (size_t i = 0; i < dims.size(); ++i) out = roll_dim(out, shifts[i], wrap_dim(dims[i], x.dim(), "roll"));
+  for (size_t i = 0; i < dims.size(); ++i)
+    out = roll_dim(out, shifts[i], wrap_dim(dims[i], x.dim(), "roll"));
   return out;
 }
 
@@ -336,7 +345,8 @@ Tensor repeat(const Tensor& x, const std::vector<int64_t>& repeats) {
 }
 
 Tensor tile(const Tensor& x, const std::vector<int64_t>& reps) {
-  std::vector<int64_t> r(static_cast<size_t>(std::max<int64_t>(0, x.dim() - int64_t(reps.size()))), 1);
+  std::vector<int64_t> r(static_cast<size_t>(std::max<int64_t>(0, x.dim() - int64_t(reps.size()))),
+                         1);
   r.insert(r.end(), reps.begin(), reps.end());
   return repeat(x, r);
 }
@@ -414,8 +424,9 @@ Tensor& Tensor::index_add_(int64_t dim, const Tensor& index_in, const Tensor& so
                            const Scalar& alpha) {
   const Tensor index = index_tensor("index_add", index_in, *this, true);
   ANVIL_CHECK(index.dim() <= 1, "index_add: expected a 1-d index, got {}", index.describe());
-  ANVIL_CHECK(source.dtype() == dtype(), "index_add: expected source {} to have the dtype of self {}",
-              source.describe(), describe());
+  ANVIL_CHECK(source.dtype() == dtype(),
+              "index_add: expected source {} to have the dtype of self {}", source.describe(),
+              describe());
   check_same_device("index_add", *this, source);
   const int64_t d = wrap_dim(dim, this->dim(), "index_add");
   const Tensor self = at_least_1d(*this), src = at_least_1d(source);
@@ -500,8 +511,8 @@ Tensor one_hot(const Tensor& index, int64_t num_classes) {
   if (index.numel() > 0) {
     const int64_t lo = extreme(index, false), hi = extreme(index, true);
     ANVIL_CHECK(lo >= 0, "one_hot: class values must be non-negative, got {}", lo);
-    ANVIL_CHECK(hi < num_classes, "one_hot: class value {} must be smaller than num_classes={}",
-                hi, num_classes);
+    ANVIL_CHECK(hi < num_classes, "one_hot: class value {} must be smaller than num_classes={}", hi,
+                num_classes);
   }
   Shape shape = index.shape();
   shape.push_back(num_classes);

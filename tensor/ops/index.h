@@ -95,19 +95,19 @@ using SortKernel = void (*)(const Tensor& values, const Tensor& indices, const T
 using TopkKernel = void (*)(const Tensor& values, const Tensor& indices, const Tensor& self,
                             int64_t dim, bool largest);
 
-#define ANVIL_INDEX_OPS(X)                   \
-  X(gather, GatherKernel)                    \
-  X(scatter, ScatterKernel)                  \
-  X(scatter_add, ScatterKernel)              \
-  X(index_select, IndexSelectKernel)         \
-  X(index_add, IndexAddKernel)               \
-  X(masked_fill, MaskedFillKernel)           \
-  X(count_nonzero, CountNonzeroKernel)       \
-  X(masked_select, MaskedSelectKernel)       \
-  X(nonzero, NonzeroKernel)                  \
-  X(tril, TriangleKernel)                    \
-  X(triu, TriangleKernel)                    \
-  X(sort, SortKernel)                        \
+#define ANVIL_INDEX_OPS(X)             \
+  X(gather, GatherKernel)              \
+  X(scatter, ScatterKernel)            \
+  X(scatter_add, ScatterKernel)        \
+  X(index_select, IndexSelectKernel)   \
+  X(index_add, IndexAddKernel)         \
+  X(masked_fill, MaskedFillKernel)     \
+  X(count_nonzero, CountNonzeroKernel) \
+  X(masked_select, MaskedSelectKernel) \
+  X(nonzero, NonzeroKernel)            \
+  X(tril, TriangleKernel)              \
+  X(triu, TriangleKernel)              \
+  X(sort, SortKernel)                  \
   X(topk, TopkKernel)
 
 }  // namespace anvil

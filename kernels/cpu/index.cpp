@@ -95,6 +95,13 @@ void gather_elements(const Tensor& out, const Tensor& src, const Tensor& index,
       std::memcpy(o, from, static_cast<size_t>(n) * sizeof(T));
       return;
     }
+    if (s[1] == 0 && s[0] == int64_t(sizeof(T)) && s[2] == 8) {
+      // Contiguous out and index along the indexed dim (gather on the last dim, flip).
+      const T* from = reinterpret_cast<const T*>(p[1]);
+      const int64_t* ix = reinterpret_cast<const int64_t*>(p[2]);
+      for (int64_t i = 0; i < n; ++i) o[i] = from[ix[i] * dim_stride];
+      return;
+    }
     for (int64_t i = 0; i < n; ++i) {
       const int64_t k = *reinterpret_cast<const int64_t*>(p[2] + i * s[2]);
       *reinterpret_cast<T*>(p[0] + i * s[0]) =
@@ -120,46 +127,57 @@ void index_select_kernel(const Tensor& out, const Tensor& self, int64_t dim, con
               [&]<class T>() { gather_elements<T>(out, src, idx, self.stride(dim)); });
 }
 
-// dst[p + index[p] * dim_stride] = (or +=) alpha * src[p] along lines of `dim` (dst and index
-// restrided to src's shape): the common loop of scatter, scatter_add and index_add.
-template <class T, bool kAdd>
-void scatter_lines(const Tensor& dst, const Tensor& index, const Tensor& src, int64_t dim,
-                   int64_t dim_stride, acc_t<T> alpha) {
-  const int64_t step = dim_stride * int64_t(sizeof(T));
-  const int64_t is = index.stride(dim) * 8, ss = src.stride(dim) * int64_t(sizeof(T));
-  const int64_t len = src.size(dim);
-  for_each_line<3>({&dst, &index, &src}, dim, len, [&](int64_t, char** p) {
-    for (int64_t j = 0; j < len; ++j) {
-      T& d = *reinterpret_cast<T*>(p[0] + *reinterpret_cast<const int64_t*>(p[1] + j * is) * step);
-      const T v = *reinterpret_cast<const T*>(p[2] + j * ss);
-      if constexpr (kAdd) {
-        d = cast_value<T>(acc_t<T>(d) + alpha * acc_t<T>(v));
-      } else {
-        d = v;
-      }
-    }
-  });
-}
-
+// self[p + index[p] * self.stride(dim)] = (or +=) src[p], along lines of `dim` so that threads
+// never write the same element.
 template <bool kAdd>
 void scatter_kernel(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
   check_indices(index, self.size(dim), kAdd ? "scatter_add" : "scatter", dim);
   const Tensor dst = restride(self, index.shape(), dim);
   const Tensor from = src.as_strided(index.shape(), src.strides());
   visit_dtype(self.dtype(), [&]<class T>() {
-    scatter_lines<T, kAdd>(dst, index, from, dim, self.stride(dim), acc_t<T>(1));
+    const int64_t step = self.stride(dim) * int64_t(sizeof(T));
+    const int64_t is = index.stride(dim) * 8, ss = from.stride(dim) * int64_t(sizeof(T));
+    const int64_t len = index.size(dim);
+    for_each_line<3>({&dst, &index, &from}, dim, len, [&](int64_t, char** p) {
+      for (int64_t j = 0; j < len; ++j) {
+        T& d =
+            *reinterpret_cast<T*>(p[0] + *reinterpret_cast<const int64_t*>(p[1] + j * is) * step);
+        const T v = *reinterpret_cast<const T*>(p[2] + j * ss);
+        if constexpr (kAdd) {
+          d = cast_value<T>(acc_t<T>(d) + acc_t<T>(v));
+        } else {
+          d = v;
+        }
+      }
+    });
   });
 }
 
+// One slice per index entry, in index order: repeated entries accumulate without races, and
+// each slice add runs over memory in its own layout (rows of an embedding table stay rows).
 void index_add_kernel(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source,
                       const Scalar& alpha) {
   check_indices(index, self.size(dim), "index_add", dim);
-  const Tensor dst = restride(self, source.shape(), dim);
-  Strides st(source.dim(), 0);
-  st[dim] = index.stride(0);
-  const Tensor idx = index.as_strided(source.shape(), st);
+  const std::vector<int64_t> targets = index.to_vector<int64_t>();
   visit_dtype(self.dtype(), [&]<class T>() {
-    scatter_lines<T, true>(dst, idx, source, dim, self.stride(dim), alpha.to<acc_t<T>>());
+    const acc_t<T> a = alpha.to<acc_t<T>>();
+    for (size_t j = 0; j < targets.size(); ++j) {
+      const Tensor dst = self.select(dim, targets[j]);
+      const Tensor src = source.select(dim, static_cast<int64_t>(j));
+      for_each_row<2>({&dst, &src}, [&](char** p, const int64_t* s, int64_t n) {
+        if (s[0] == int64_t(sizeof(T)) && s[1] == int64_t(sizeof(T))) {
+          T* d = reinterpret_cast<T*>(p[0]);
+          const T* v = reinterpret_cast<const T*>(p[1]);
+          for (int64_t i = 0; i < n; ++i) d[i] = cast_value<T>(acc_t<T>(d[i]) + a * acc_t<T>(v[i]));
+          return;
+        }
+        for (int64_t i = 0; i < n; ++i) {
+          T& d = *reinterpret_cast<T*>(p[0] + i * s[0]);
+          d = cast_value<T>(acc_t<T>(d) +
+                            a * acc_t<T>(*reinterpret_cast<const T*>(p[1] + i * s[1])));
+        }
+      });
+    }
   });
 }
 
@@ -248,10 +266,14 @@ void triangle_kernel(const Tensor& out, const Tensor& self, int64_t diagonal) {
       const int64_t r = line % rows;
       // tril keeps columns c <= r + diagonal, triu keeps c >= r + diagonal.
       const int64_t split = std::clamp<int64_t>(kLower ? r + diagonal + 1 : r + diagonal, 0, cols);
-      for (int64_t c = 0; c < cols; ++c) {
-        const bool keep = kLower ? c < split : c >= split;
-        o[c * os] = keep ? s[c * ss] : T(0);
+      const int64_t keep_begin = kLower ? 0 : split, keep_end = kLower ? split : cols;
+      if (os == 1 && ss == 1) {
+        std::fill(o, o + cols, T(0));
+        std::copy(s + keep_begin, s + keep_end, o + keep_begin);
+        return;
       }
+      for (int64_t c = 0; c < cols; ++c)
+        o[c * os] = c >= keep_begin && c < keep_end ? s[c * ss] : T(0);
     });
   });
 }

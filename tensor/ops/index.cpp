@@ -410,7 +410,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index_in) {
   if (out.numel() > 0) {
     kernel<OpId::index_select>(x.device(), x.dtype())(out, self, d, at_least_1d(index));
   }
-  return x.dim() == 0 ? out.reshape(index.shape()) : out;
+  // A 0-d input gives a 0-d result, as in PyTorch.
+  return x.dim() == 0 && out.numel() == 1 ? out.reshape({}) : out;
 }
 
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source,

@@ -600,6 +600,8 @@ TEST(Index, MasksNonzeroOneHotTriangles) {
   EXPECT_EQ(nonzero(x).to_vector<int64_t>(), (I{0, 1, 0, 2, 1, 0, 1, 1, 1, 2}));
   EXPECT_EQ(nonzero(x).shape(), (Shape{5, 2}));
   EXPECT_EQ(nonzero(scalar_tensor(1.0)).shape(), (Shape{1, 0}));
+  EXPECT_EQ(index_select(scalar_tensor(4.0), 0, tensor<int64_t>({0})).dim(), 0);
+  EXPECT_EQ(gather(scalar_tensor(4.0), 0, tensor<int64_t>({0})).shape(), (Shape{1}));
   EXPECT_EQ(one_hot(tensor<int64_t>({0, 2})).to_vector<int64_t>(), (I{1, 0, 0, 0, 0, 1}));
   EXPECT_EQ(one_hot(empty({0}, DType::i64), 3).shape(), (Shape{0, 3}));
   expect_error(

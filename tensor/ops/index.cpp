@@ -71,13 +71,15 @@ void scatter_into(OpId op, const Tensor& self, int64_t dim, const Tensor& index_
   const int64_t d = wrap_dim(dim, self.dim(), name);
   check_index_shape(name, self, d, index, &src);
   if (index.numel() > 0) {
-    const Tensor from = unaliased(src, self);
+    // Values and indices are read from copies when they share memory with self: a write must
+    // never change an index after it was bounds-checked.
+    const Tensor from = unaliased(src, self), where = at_least_1d(unaliased(index, self));
     if (op == OpId::scatter) {
-      kernel<OpId::scatter>(self.device(), self.dtype())(at_least_1d(self), d, at_least_1d(index),
+      kernel<OpId::scatter>(self.device(), self.dtype())(at_least_1d(self), d, where,
                                                          at_least_1d(from));
     } else {
-      kernel<OpId::scatter_add>(self.device(), self.dtype())(at_least_1d(self), d,
-                                                             at_least_1d(index), at_least_1d(from));
+      kernel<OpId::scatter_add>(self.device(), self.dtype())(at_least_1d(self), d, where,
+                                                             at_least_1d(from));
     }
   }
   self.bump_version();
@@ -440,8 +442,8 @@ Tensor& Tensor::index_add_(int64_t dim, const Tensor& index_in, const Tensor& so
                 source.describe(), want, k, describe(), index.describe());
   }
   if (src.numel() > 0) {
-    kernel<OpId::index_add>(device(), dtype())(self, d, at_least_1d(index), unaliased(src, self),
-                                               alpha);
+    kernel<OpId::index_add>(device(), dtype())(self, d, at_least_1d(unaliased(index, self)),
+                                               unaliased(src, self), alpha);
   }
   bump_version();
   return *this;

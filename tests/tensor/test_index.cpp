@@ -500,6 +500,13 @@ TEST(Index, ScatterDuplicatesAndAccumulation) {
   Tensor z = arange(3, DType::f32);
   z.scatter_(0, tensor<int64_t>({1, 2, 0}), z);
   EXPECT_EQ(z.to_vector<float>(), (F{2, 0, 1}));
+  // ... and an index that is self is read before the writes change it.
+  Tensor w = tensor<int64_t>({1, 0, 2});
+  w.scatter_(0, w, 5);
+  EXPECT_EQ(w.to_vector<int64_t>(), (I{5, 5, 5}));
+  Tensor v = tensor<int64_t>({1, 0, 2});
+  v.index_add_(0, v, tensor<int64_t>({10, 20, 30}));
+  EXPECT_EQ(v.to_vector<int64_t>(), (I{21, 10, 32}));
 }
 
 TEST(Index, BadIndicesThrowBeforeWriting) {

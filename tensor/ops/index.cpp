@@ -3,7 +3,6 @@
 #include "tensor/ops/index.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include "tensor/dispatch.h"
 #include "tensor/ops/factory.h"
@@ -61,8 +60,9 @@ Tensor unaliased(const Tensor& t, const Tensor& written) {
   return t.shares_storage(written) ? t.clone() : t;
 }
 
-void scatter_into(OpId op, const Tensor& self, int64_t dim, const Tensor& index_in,
-                  const Tensor& src) {
+// scatter_ and scatter_add_.
+template <OpId op>
+void scatter_into(const Tensor& self, int64_t dim, const Tensor& index_in, const Tensor& src) {
   const char* name = op_name(op);
   const Tensor index = index_tensor(name, index_in, self, false);
   ANVIL_CHECK(src.dtype() == self.dtype(), "{}: expected src {} to have the dtype of self {}", name,
@@ -73,14 +73,9 @@ void scatter_into(OpId op, const Tensor& self, int64_t dim, const Tensor& index_
   if (index.numel() > 0) {
     // Values and indices are read from copies when they share memory with self: a write must
     // never change an index after it was bounds-checked.
-    const Tensor from = unaliased(src, self), where = at_least_1d(unaliased(index, self));
-    if (op == OpId::scatter) {
-      kernel<OpId::scatter>(self.device(), self.dtype())(at_least_1d(self), d, where,
-                                                         at_least_1d(from));
-    } else {
-      kernel<OpId::scatter_add>(self.device(), self.dtype())(at_least_1d(self), d, where,
-                                                             at_least_1d(from));
-    }
+    kernel<op>(self.device(), self.dtype())(at_least_1d(self), d,
+                                            at_least_1d(unaliased(index, self)),
+                                            at_least_1d(unaliased(src, self)));
   }
   self.bump_version();
 }
@@ -386,18 +381,18 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 }
 
 Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Tensor& src) {
-  scatter_into(OpId::scatter, *this, dim, index, src);
+  scatter_into<OpId::scatter>(*this, dim, index, src);
   return *this;
 }
 
 Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Scalar& value) {
   const Tensor src = scalar_tensor(value, TensorOptions(dtype(), device()));
-  scatter_into(OpId::scatter, *this, dim, index, src.expand(index.shape()));
+  scatter_into<OpId::scatter>(*this, dim, index, src.expand(index.shape()));
   return *this;
 }
 
 Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) {
-  scatter_into(OpId::scatter_add, *this, dim, index, src);
+  scatter_into<OpId::scatter_add>(*this, dim, index, src);
   return *this;
 }
 

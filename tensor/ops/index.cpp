@@ -134,7 +134,7 @@ int64_t extreme(const Tensor& t, bool largest) {
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   ANVIL_CHECK(!tensors.empty(), "cat: expected a non-empty list of tensors");
   auto legacy_empty = [](const Tensor& t) { return t.dim() == 1 && t.size(0) == 0; };
-  DType dtype = tensors[0].dtype();
+  DType dtype = DType::boolean;  // the bottom of the promotion lattice
   int64_t first = -1;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];

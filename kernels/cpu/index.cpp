@@ -161,6 +161,17 @@ void index_add_kernel(const Tensor& self, int64_t dim, const Tensor& index, cons
   const std::vector<int64_t> targets = index.to_vector<int64_t>();
   visit_dtype(self.dtype(), [&]<class T>() {
     const acc_t<T> a = alpha.to<acc_t<T>>();
+    if (self.dim() == 1) {
+      // Single-element slices: a plain loop, no per-entry views.
+      T* d = static_cast<T*>(self.raw_data());
+      const T* v = static_cast<const T*>(source.raw_data());
+      const int64_t ds = self.stride(0), vs = source.stride(0);
+      for (size_t j = 0; j < targets.size(); ++j) {
+        T& t = d[targets[j] * ds];
+        t = cast_value<T>(acc_t<T>(t) + a * acc_t<T>(v[int64_t(j) * vs]));
+      }
+      return;
+    }
     for (size_t j = 0; j < targets.size(); ++j) {
       const Tensor dst = self.select(dim, targets[j]);
       const Tensor src = source.select(dim, static_cast<int64_t>(j));

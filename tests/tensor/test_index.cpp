@@ -126,6 +126,9 @@ std::vector<Sample> index_add_samples(DType dt) {
               indices({4}, 6, 8).to(DType::i32),
               with_layout(values({5, 4}, dt, 9), Layout::transposed), arg(1)},
              "transposed, i32 index"),
+      sample({values({6}, dt, 13), indices({20}, 6, 14), values({20}, dt, 15), arg(0)},
+             "1-d, repeated entries"),
+      sample({values({}, dt, 16), indices({}, 1, 17), values({}, dt, 18), arg(0)}, "0-d"),
       sample(
           {values({300, 257}, dt, 10), indices({400}, 300, 11), values({400, 257}, dt, 12), arg(0)},
           "large rows"),

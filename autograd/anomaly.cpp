@@ -12,14 +12,18 @@ namespace {
 thread_local std::vector<std::string> t_regions;
 }
 
-AnomalyRegion::AnomalyRegion(std::string name) { t_regions.push_back(std::move(name)); }
-AnomalyRegion::~AnomalyRegion() { t_regions.pop_back(); }
+AnomalyRegion::AnomalyRegion(std::string name) {
+  t_regions.push_back(std::move(name));
+}
+AnomalyRegion::~AnomalyRegion() {
+  t_regions.pop_back();
+}
 
 std::string describe_creation(const Node& node) {
   std::vector<std::string> outputs;
   for (const InputMeta& m : node.input_meta()) {
-    outputs.push_back(fmt::format("{} ({}, {})", shape_str(m.shape), dtype_name(m.dtype),
-                                  m.device.str()));
+    outputs.push_back(
+        fmt::format("{} ({}, {})", shape_str(m.shape), dtype_name(m.dtype), m.device.str()));
   }
   return fmt::format("{} (node #{}, output {}) created in {}", node.name(), node.sequence_nr(),
                      fmt::join(outputs, ", "),

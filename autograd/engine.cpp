@@ -19,8 +19,8 @@ namespace anvil::autograd {
 namespace {
 
 struct NodeState {
-  int dependencies = 0;   // incoming edges from nodes that have not run yet
-  bool needed = true;     // its gradients reach something wanted (a leaf or a captured input)
+  int dependencies = 0;        // incoming edges from nodes that have not run yet
+  bool needed = true;          // its gradients reach something wanted (a leaf or a captured input)
   std::vector<Tensor> buffer;  // the gradients flowing into each of its inputs, summed
   std::vector<std::pair<uint32_t, size_t>> captures;  // (input_nr, result index) for grad()
 };
@@ -29,9 +29,10 @@ struct NodeState {
 // into: same shape; dtype and device are converted as the forward would have.
 Tensor validate(const Node& node, size_t index, Tensor grad, const InputMeta& meta) {
   if (grad.shape() != meta.shape) {
-    throw ValueError(fmt::format("backward: {} returned a gradient of shape {} for its input {}, "
-                                 "which has shape {}",
-                                 node.name(), shape_str(grad.shape()), index, shape_str(meta.shape)));
+    throw ValueError(
+        fmt::format("backward: {} returned a gradient of shape {} for its input {}, "
+                    "which has shape {}",
+                    node.name(), shape_str(grad.shape()), index, shape_str(meta.shape)));
   }
   if (grad.dtype() != meta.dtype || grad.device() != meta.device) {
     grad = grad.to(meta.device, meta.dtype);
@@ -45,7 +46,8 @@ void add_to(Tensor& slot, Tensor grad) {
 
 class GraphTask {
  public:
-  GraphTask(bool retain_graph, bool accumulate) : retain_graph_(retain_graph), accumulate_(accumulate) {}
+  GraphTask(bool retain_graph, bool accumulate)
+      : retain_graph_(retain_graph), accumulate_(accumulate) {}
 
   // Visits every node reachable from the roots and counts its dependencies.
   void discover(const std::vector<Edge>& roots) {
@@ -75,9 +77,7 @@ class GraphTask {
     std::vector<Node*> order;
     order.reserve(states_.size());
     for (auto& [node, state] : states_) order.push_back(node);
-    auto key = [](const Node* n) {
-      return n->num_outputs() == 0 ? 0 : n->sequence_nr() + 1;
-    };
+    auto key = [](const Node* n) { return n->num_outputs() == 0 ? 0 : n->sequence_nr() + 1; };
     std::sort(order.begin(), order.end(), [&](Node* a, Node* b) { return key(a) < key(b); });
     for (Node* node : order) {
       NodeState& s = states_.at(node);
@@ -173,7 +173,9 @@ class GraphTask {
   }
 
   struct LaterFirst {
-    bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
+    bool operator()(const Node* a, const Node* b) const {
+      return a->sequence_nr() < b->sequence_nr();
+    }
   };
 
   bool retain_graph_;
@@ -197,10 +199,11 @@ std::vector<Tensor> root_gradients(const char* op, const std::vector<Tensor>& ro
                 root.describe());
     Tensor g = grad_outputs.empty() ? Tensor() : grad_outputs[i];
     if (!g.defined()) {
-      ANVIL_CHECK(root.numel() == 1,
-                  "{}: grad can be implicitly created only for scalar outputs, but output {} is {}; "
-                  "pass a grad_output of its shape",
-                  op, i, root.describe());
+      ANVIL_CHECK(
+          root.numel() == 1,
+          "{}: grad can be implicitly created only for scalar outputs, but output {} is {}; "
+          "pass a grad_output of its shape",
+          op, i, root.describe());
       g = ones_like(root);
     } else {
       ANVIL_CHECK(g.shape() == root.shape(),

@@ -29,7 +29,8 @@ double& element(const Tensor& t, int64_t flat) {
 }
 
 // The floating outputs of fn, flattened to f64 values (without recording).
-std::vector<std::vector<double>> evaluate(const GradcheckFn& fn, const std::vector<Tensor>& inputs) {
+std::vector<std::vector<double>> evaluate(const GradcheckFn& fn,
+                                          const std::vector<Tensor>& inputs) {
   NoGradGuard no_grad;
   std::vector<std::vector<double>> values;
   for (const Tensor& out : fn(inputs)) {

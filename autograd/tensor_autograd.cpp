@@ -8,7 +8,9 @@ using autograd::AutogradMeta;
 using autograd::ensure_meta;
 using autograd::meta_of;
 
-bool Tensor::requires_grad() const { return autograd::requires_grad(*this); }
+bool Tensor::requires_grad() const {
+  return autograd::requires_grad(*this);
+}
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
   AutogradMeta* meta = meta_of(*this);
@@ -32,7 +34,9 @@ const Tensor& Tensor::grad() const {
   return meta ? meta->grad : undefined;
 }
 
-Tensor& Tensor::mutable_grad() { return ensure_meta(*this).grad; }
+Tensor& Tensor::mutable_grad() {
+  return ensure_meta(*this).grad;
+}
 
 void Tensor::set_grad(const Tensor& grad) {
   if (grad.defined()) {

@@ -223,12 +223,12 @@ class Tensor {
   bool requires_grad() const;
   // Leaves only (a non-leaf can only be switched on, which it already is); floating dtypes only.
   Tensor& requires_grad_(bool requires_grad = true);
-  const Tensor& grad() const;  // undefined when there is none
-  Tensor& mutable_grad();      // for optimizers and zero_grad
+  const Tensor& grad() const;         // undefined when there is none
+  Tensor& mutable_grad();             // for optimizers and zero_grad
   void set_grad(const Tensor& grad);  // checked: same shape, dtype and device, or undefined
-  bool is_leaf() const;        // made by the user, not by a recorded op
-  Tensor detach() const;       // shares storage (and version counter), no autograd history
-  void retain_grad() const;    // a non-leaf keeps its .grad() after backward
+  bool is_leaf() const;               // made by the user, not by a recorded op
+  Tensor detach() const;              // shares storage (and version counter), no autograd history
+  void retain_grad() const;           // a non-leaf keeps its .grad() after backward
   bool retains_grad() const;
   std::shared_ptr<autograd::Node> grad_fn() const;  // null for leaves
   std::string grad_fn_name() const;                 // "" for leaves

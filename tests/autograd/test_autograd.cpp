@@ -20,7 +20,9 @@ Tensor leaf(const std::vector<double>& values, const Shape& shape) {
 Tensor leaf(const std::vector<double>& values) {
   return leaf(values, {static_cast<int64_t>(values.size())});
 }
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
+std::vector<double> values(const Tensor& t) {
+  return t.to_vector<double>();
+}
 
 TEST(Autograd, RecordsNodesOnlyWhenAnInputRequiresGrad) {
   Tensor x = leaf({1, 2, 3});
@@ -58,8 +60,11 @@ TEST(Autograd, RequiresGradFlags) {
   EXPECT_TRUE(x.requires_grad());
   x.requires_grad_(false);
   EXPECT_FALSE(x.requires_grad());
-  expect_error([] { tensor<int64_t>({1, 2}).requires_grad_(); },
-               {"requires_grad_", "floating point", "[2] (i64, cpu)"});
+  expect_error(
+      [] {
+        tensor<int64_t>({1, 2}).requires_grad_();
+      },
+      {"requires_grad_", "floating point", "[2] (i64, cpu)"});
   Tensor y = testing::scale(leaf({1, 2}), 3);
   y.requires_grad_(true);  // a non-leaf already requires grad
   expect_error([&] { y.requires_grad_(false); }, {"leaf", "ScaleBackward", "detach()"});
@@ -247,8 +252,8 @@ TEST(Autograd, HooksReplaceGradients) {
 TEST(Autograd, PostAccumulateHooksSeeTheAccumulatedGradient) {
   Tensor x = leaf({1, 2});
   std::vector<std::vector<double>> seen;
-  HookHandle h = x.register_post_accumulate_grad_hook(
-      [&](Tensor& p) { seen.push_back(values(p.grad())); });
+  HookHandle h =
+      x.register_post_accumulate_grad_hook([&](Tensor& p) { seen.push_back(values(p.grad())); });
   Tensor loss = testing::sum(testing::scale(x, 2));
   loss.backward({}, true);
   loss.backward();
@@ -372,7 +377,9 @@ TEST(Autograd, GradcheckPassesOnCorrectDerivatives) {
 TEST(Autograd, GradcheckReportsAWrongDerivative) {
   Tensor x = tensor<double>({0.5, -1.5, 2.0}).requires_grad_();
   const auto result = autograd::gradcheck(
-      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{testing::wrong_square(in[0])}; },
+      [](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{testing::wrong_square(in[0])};
+      },
       {x});
   EXPECT_FALSE(result.ok);
   EXPECT_NE(result.report.find("input 0 [3] (f64, cpu) element [1] (flat 1)"), std::string::npos)
@@ -386,15 +393,17 @@ TEST(Autograd, GradcheckReportsAWrongDerivative) {
       {"gradcheck", "f64"});
 }
 
-int64_t allocated() { return memory_stats(Device::cpu()).allocated; }
+int64_t allocated() {
+  return memory_stats(Device::cpu()).allocated;
+}
 
 TEST(Autograd, BackwardFreesSavedTensors) {
   Tensor x = leaf({1, 2, 3, 4, 5, 6, 7, 8});
   const int64_t base = allocated();
   Tensor loss;
   {
-    Tensor y = testing::exp(x);       // saves its output
-    Tensor z = testing::mul(y, x);    // saves y again and x
+    Tensor y = testing::exp(x);     // saves its output
+    Tensor z = testing::mul(y, x);  // saves y again and x
     loss = testing::sum(testing::mul(z, z));
   }
   const int64_t with_graph = allocated();

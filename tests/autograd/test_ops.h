@@ -24,7 +24,8 @@ inline Tensor map1(const Tensor& a, const std::function<double(double)>& f) {
   return tensor<double>(v, a.shape()).to(a.dtype());
 }
 
-inline Tensor map2(const Tensor& a, const Tensor& b, const std::function<double(double, double)>& f) {
+inline Tensor map2(const Tensor& a, const Tensor& b,
+                   const std::function<double(double, double)>& f) {
   std::vector<double> va = a.to_vector<double>();
   const std::vector<double> vb = b.to_vector<double>();
   for (size_t i = 0; i < va.size(); ++i) va[i] = f(va[i], vb[i]);

@@ -130,6 +130,10 @@ Edge gradient_edge(const Tensor& t) {
 }
 
 void set_history(const Tensor& t, const std::shared_ptr<Node>& node) {
+  // An op that returns one of its inputs (or any tensor with a history) must record a fresh
+  // alias of it (detach()), or it would rewrite that tensor's history.
+  const AutogradMeta* existing = meta_of(t);
+  ANVIL_INTERNAL_ASSERT(!existing || (!existing->grad_fn && !existing->requires_grad));
   const uint32_t nr = node->add_input_meta(t);
   if (!is_floating(t.dtype())) return;  // integer and bool outputs never require grad
   AutogradMeta& meta = ensure_meta(t);

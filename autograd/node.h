@@ -50,7 +50,7 @@ struct TensorHookEntry {
 // Ids for hook handles, unique in the process.
 uint64_t next_hook_id();
 
-class Node : public std::enable_shared_from_this<Node> {
+class Node {
  public:
   // Tape order: every node takes the next number; AccumulateGrad runs as early as it can.
   static constexpr uint64_t kMaxSequenceNr = std::numeric_limits<uint64_t>::max();

@@ -114,6 +114,29 @@ TEST(Autograd, NodesRunInReverseTapeOrder) {
                                              std::to_string(a.grad_fn()->sequence_nr())}));
 }
 
+TEST(Autograd, BackwardFromSeveralRootsAndNodePostHooks) {
+  Tensor x = leaf({1, 2});
+  Tensor y = testing::scale(x, 2);
+  Tensor z = testing::scale(y, 3);  // z depends on y: y's node waits for z's
+  z.grad_fn()->add_post_hook([](std::vector<Tensor>& grad_inputs, const std::vector<Tensor>& g) {
+    EXPECT_EQ(values(g[0]), (std::vector<double>{1, 1}));
+    grad_inputs[0] = testing::scale(grad_inputs[0], 10);
+  });
+  autograd::backward({y, z}, {ones({2}, DType::f64), ones({2}, DType::f64)});
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{2 * (1 + 30), 2 * (1 + 30)}));
+  expect_error(
+      [&] {
+        autograd::backward({y, z}, {ones({2}, DType::f64)});
+      },
+      {"backward", "1 grad_outputs for 2 outputs"});
+}
+
+TEST(Autograd, RecordingAnInputAsAnOutputIsABug) {
+  Tensor x = leaf({1});
+  EXPECT_THROW(autograd::record<testing::ScaleBackward>({x}, {x}, 1.0), InternalError);
+  EXPECT_TRUE(x.is_leaf());
+}
+
 TEST(Autograd, NonScalarOutputsNeedAnExplicitGradOutput) {
   Tensor x = leaf({1, 2, 3, 4, 5, 6}, {2, 3});
   Tensor y = testing::mul(x, x);

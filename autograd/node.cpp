@@ -19,6 +19,21 @@ uint64_t next_hook_id() {
 
 Node::Node(uint64_t sequence_nr) : sequence_nr_(sequence_nr) {}
 
+Node::~Node() {
+  std::vector<std::shared_ptr<Node>> owned;
+  for (Edge& e : next_edges_) {
+    if (e.fn) owned.push_back(std::move(e.fn));
+  }
+  while (!owned.empty()) {
+    std::shared_ptr<Node> node = std::move(owned.back());
+    owned.pop_back();
+    if (node.use_count() != 1) continue;  // someone else keeps it (and what is behind it)
+    for (Edge& e : node->next_edges_) {
+      if (e.fn) owned.push_back(std::move(e.fn));
+    }
+  }  // each node dies with its edges already taken: no recursion
+}
+
 uint32_t Node::add_input_meta(const Tensor& t) {
   input_meta_.push_back(InputMeta{t.shape(), t.dtype(), t.device()});
   return static_cast<uint32_t>(input_meta_.size() - 1);

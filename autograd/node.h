@@ -55,7 +55,9 @@ class Node {
   // Tape order: every node takes the next number; AccumulateGrad runs as early as it can.
   static constexpr uint64_t kMaxSequenceNr = std::numeric_limits<uint64_t>::max();
   explicit Node(uint64_t sequence_nr = next_sequence_nr());
-  virtual ~Node() = default;
+  // Frees the chain of nodes only this one owns iteratively: a deep graph (a long loop of ops)
+  // would otherwise recurse once per node and overflow the stack.
+  virtual ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 

@@ -137,6 +137,21 @@ TEST(Autograd, RecordingAnInputAsAnOutputIsABug) {
   EXPECT_TRUE(x.is_leaf());
 }
 
+TEST(Autograd, DeepGraphsRunAndFreeWithoutRecursion) {
+  Tensor x = leaf({1});
+  std::weak_ptr<autograd::Node> first;
+  {
+    Tensor y = x;
+    for (int i = 0; i < 200000; ++i) {
+      y = testing::scale(y, 1);
+      if (i == 0) first = y.grad_fn();
+    }
+    y.backward({}, true);
+    EXPECT_EQ(values(x.grad()), (std::vector<double>{1}));
+  }
+  EXPECT_TRUE(first.expired());
+}
+
 TEST(Autograd, NonScalarOutputsNeedAnExplicitGradOutput) {
   Tensor x = leaf({1, 2, 3, 4, 5, 6}, {2, 3});
   Tensor y = testing::mul(x, x);

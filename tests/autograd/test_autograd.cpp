@@ -2,10 +2,7 @@
 // checkpointing, gradcheck and memory, over the small test ops of test_ops.h.
 #include <gtest/gtest.h>
 
-#include "autograd/anomaly.h"
-#include "autograd/checkpoint.h"
-#include "autograd/engine.h"
-#include "autograd/gradcheck.h"
+#include "autograd/autograd.h"
 #include "common/op_test.h"
 #include "test_ops.h"
 

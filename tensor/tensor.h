@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tensor/device.h"
@@ -41,6 +43,25 @@ struct TensorOptions {
   TensorOptions(Device d) : device(d) {}   // NOLINT
   TensorOptions(DType t, Device d) : dtype(t), device(d) {}
   DType dtype_or(DType fallback) const { return dtype.value_or(fallback); }
+};
+
+// ---- autograd-facing types (autograd/ implements them; tensor/ never includes autograd/) ----
+namespace autograd {
+class Node;
+}
+
+// Returned by Tensor::register_hook and friends: remove() unregisters the hook (once; later calls
+// do nothing). Keeps nothing alive.
+class HookHandle {
+ public:
+  HookHandle() = default;
+  explicit HookHandle(std::function<void()> remover) : remover_(std::move(remover)) {}
+  void remove() {
+    if (remover_) std::exchange(remover_, nullptr)();
+  }
+
+ private:
+  std::function<void()> remover_;
 };
 
 enum class GeluApprox : uint8_t { none, tanh };
@@ -197,6 +218,27 @@ class Tensor {
   Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor softmax(int64_t dim) const;
   Tensor log_softmax(int64_t dim) const;
+
+  // ---- autograd (implemented in autograd/tensor_autograd.cpp) -------------------------------
+  bool requires_grad() const;
+  // Leaves only (a non-leaf can only be switched on, which it already is); floating dtypes only.
+  Tensor& requires_grad_(bool requires_grad = true);
+  const Tensor& grad() const;         // undefined when there is none
+  Tensor& mutable_grad();             // for optimizers and zero_grad
+  void set_grad(const Tensor& grad);  // checked: same shape, dtype and device, or undefined
+  bool is_leaf() const;               // made by the user, not by a recorded op
+  Tensor detach() const;              // shares storage (and version counter), no autograd history
+  void retain_grad() const;           // a non-leaf keeps its .grad() after backward
+  bool retains_grad() const;
+  std::shared_ptr<autograd::Node> grad_fn() const;  // null for leaves
+  std::string grad_fn_name() const;                 // "" for leaves
+  // grad_output may be left out for a one-element tensor.
+  void backward(const Tensor& grad_output = {}, bool retain_graph = false) const;
+  // The hook sees this tensor's gradient during backward and may return a replacement (or an
+  // undefined tensor to keep it).
+  HookHandle register_hook(std::function<Tensor(const Tensor&)> hook) const;
+  // Leaves: runs after the gradient was accumulated into .grad().
+  HookHandle register_post_accumulate_grad_hook(std::function<void(Tensor&)> hook) const;
 
  private:
   std::shared_ptr<TensorImpl> impl_;

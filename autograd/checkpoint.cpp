@@ -1,0 +1,125 @@
+#include "autograd/checkpoint.h"
+
+#include "autograd/engine.h"
+#include "autograd/function.h"
+#include "autograd/saved_tensor.h"
+#include "tensor/generator.h"
+
+namespace anvil::autograd {
+
+namespace {
+
+// Seeds and offsets of the CPU and every CUDA default generator.
+struct RngState {
+  struct Entry {
+    Device device;
+    uint64_t seed;
+    uint64_t offset;
+  };
+  std::vector<Entry> entries;
+
+  static RngState capture() {
+    RngState s;
+    s.add(Device::cpu());
+    for (int i = 0; i < cuda_device_count(); ++i) s.add(Device::cuda(i));
+    return s;
+  }
+  void restore() const {
+    for (const Entry& e : entries) {
+      Generator& g = default_generator(e.device);
+      g.manual_seed(e.seed);
+      g.set_offset(e.offset);
+    }
+  }
+
+ private:
+  void add(Device d) {
+    const Generator& g = default_generator(d);
+    entries.push_back({d, g.seed(), g.offset()});
+  }
+};
+
+struct RestoreOnExit {
+  const RngState& state;
+  ~RestoreOnExit() { state.restore(); }
+};
+
+class CheckpointBackward final : public Node {
+ public:
+  CheckpointBackward(CheckpointFn fn, const std::vector<Tensor>& inputs, RngState rng)
+      : fn_(std::move(fn)), rng_(std::move(rng)) {
+    for (const Tensor& t : inputs) inputs_.emplace_back(t);
+  }
+
+  std::string name() const override { return "CheckpointBackward"; }
+  void release_variables() override {
+    for (SavedTensor& s : inputs_) s.release();
+  }
+
+  std::vector<Tensor> apply(std::vector<Tensor>&& grad_outputs) override {
+    // Fresh leaves over the saved inputs: the recomputed graph ends at them.
+    std::vector<Tensor> inputs;
+    std::vector<Tensor> diff_inputs;
+    std::vector<size_t> diff_index;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      Tensor x = inputs_[i].unpack(name());
+      if (x.defined()) x = x.detach();
+      if (needs_input_grad(i)) {
+        x.requires_grad_(true);
+        diff_inputs.push_back(x);
+        diff_index.push_back(i);
+      }
+      inputs.push_back(std::move(x));
+    }
+    std::vector<Tensor> outputs;
+    {
+      // The recomputation draws the numbers the first run drew; the stream then goes on from
+      // where it is now.
+      const RngState now = RngState::capture();
+      const RestoreOnExit restore{now};
+      rng_.restore();
+      EnableGradGuard enable;
+      outputs = fn_(inputs);
+    }
+    std::vector<Tensor> roots, root_grads;
+    for (size_t i = 0; i < outputs.size() && i < grad_outputs.size(); ++i) {
+      if (!outputs[i].defined() || !outputs[i].requires_grad()) continue;
+      roots.push_back(outputs[i]);
+      root_grads.push_back(grad_outputs[i]);
+    }
+    std::vector<Tensor> result(num_outputs());
+    if (roots.empty() || diff_inputs.empty()) return result;
+    std::vector<Tensor> grads = grad(roots, diff_inputs, root_grads, /*retain_graph=*/false,
+                                     /*allow_unused=*/true);
+    for (size_t k = 0; k < grads.size(); ++k) result[diff_index[k]] = std::move(grads[k]);
+    return result;
+  }
+
+ private:
+  CheckpointFn fn_;
+  RngState rng_;
+  std::vector<SavedTensor> inputs_;
+};
+
+}  // namespace
+
+std::vector<Tensor> checkpoint(const CheckpointFn& fn, const std::vector<Tensor>& inputs) {
+  RngState rng = RngState::capture();
+  std::vector<Tensor> outputs;
+  {
+    NoGradGuard no_grad;
+    outputs = fn(inputs);
+  }
+  if (!should_record(inputs)) return outputs;
+  // fn may return an input or a view of one: the outputs get their own TensorImpl, so that
+  // recording never rewrites an input's history.
+  for (Tensor& t : outputs) {
+    ANVIL_CHECK(t.defined(), "checkpoint: the function returned an undefined tensor");
+    t = t.detach();
+  }
+  auto node = std::make_shared<CheckpointBackward>(fn, inputs, std::move(rng));
+  connect(node, inputs, outputs);
+  return outputs;
+}
+
+}  // namespace anvil::autograd

@@ -1,0 +1,18 @@
+// Activation checkpointing: trade compute for memory. checkpoint(fn, inputs) runs fn without
+// recording (so no activation inside it is kept), saving only the inputs and the random
+// generators' offsets; backward runs fn again with grad enabled and the generators rewound, so
+// random ops (dropout) draw the same numbers, and back-propagates through the recomputed graph.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace anvil::autograd {
+
+using CheckpointFn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
+
+std::vector<Tensor> checkpoint(const CheckpointFn& fn, const std::vector<Tensor>& inputs);
+
+}  // namespace anvil::autograd

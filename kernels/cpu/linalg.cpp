@@ -253,12 +253,11 @@ void gemm_typed(const Tensor& out, const Tensor& a, const Tensor& b, const Scala
   const T* pb = static_cast<const T*>(b.raw_data());
   const int64_t batches = out.numel() / (m * n);
   const Mat<const T> b0{pb, k, n, b.stride(-2), b.stride(-1)};
-
-  // One shared b (a weight, a broadcast operand) and rows of a and out that run on across the
-  // batch: one tall GEMM instead of many short ones.
-  int64_t a_rs = 0, c_rs = 0;
-  if (batches > 1 && batch_is_broadcast(b) && rows_collapse(a, &a_rs) &&
-      rows_collapse(out, &c_rs)) {
+  // One GEMM when there is one matrix, or when b is shared by the batch (a weight, a broadcast
+  // operand) and the rows of a and out run on across it: one tall GEMM instead of many short ones.
+  int64_t a_rs = a.stride(-2), c_rs = out.stride(-2);
+  if (batches == 1 ||
+      (batch_is_broadcast(b) && rows_collapse(a, &a_rs) && rows_collapse(out, &c_rs))) {
     const bool ok = gemm_2d_any<T>({pc, batches * m, n, c_rs, out.stride(-1)},
                                    {pa, batches * m, k, a_rs, a.stride(-1)}, b0, alpha, beta);
     ANVIL_INTERNAL_ASSERT(ok);

@@ -3,6 +3,8 @@
 // never copying an operand.
 #include "tensor/ops/linalg.h"
 
+#include <algorithm>
+
 #include "tensor/dispatch.h"
 #include "tensor/ops/factory.h"
 
@@ -81,20 +83,24 @@ Tensor matmul_impl(const char* op, const char* na, const Tensor& lhs, const char
   // A 1-D lhs is one row, a 1-D rhs one column; the added dims are left out of the result.
   const Tensor a = lhs.dim() == 1 ? lhs.unsqueeze(0) : lhs;
   const Tensor b = rhs.dim() == 1 ? rhs.unsqueeze(1) : rhs;
-  const Shape batch_a(a.shape().begin(), a.shape().end() - 2);
-  const Shape batch_b(b.shape().begin(), b.shape().end() - 2);
-  const Shape batch =
-      batch_a == batch_b
-          ? batch_a
-          : broadcast_shapes(batch_a, batch_b,
-                             fmt::format("{}: batch dims", operands(op, na, lhs, nb, rhs)).c_str());
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  const bool same_batch =
+      std::equal(a.shape().begin(), a.shape().end() - 2, b.shape().begin(), b.shape().end() - 2);
+  const Shape batch =
+      same_batch
+          ? Shape(a.shape().begin(), a.shape().end() - 2)
+          : broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
+                             Shape(b.shape().begin(), b.shape().end() - 2),
+                             fmt::format("{}: batch dims", operands(op, na, lhs, nb, rhs)).c_str());
   Shape result = batch;
   if (lhs.dim() > 1) result.push_back(m);
   if (rhs.dim() > 1) result.push_back(n);
   Tensor out = empty(result, TensorOptions(lhs.dtype(), lhs.device()));
-  run_gemm(out.view(with_matrix(batch, m, n)), a.expand(with_matrix(batch, m, k)),
-           b.expand(with_matrix(batch, k, n)), 1, 0);
+  // Views only where shapes differ: small products are dominated by such overheads.
+  const bool dropped_dims = lhs.dim() == 1 || rhs.dim() == 1;
+  run_gemm(dropped_dims ? out.view(with_matrix(batch, m, n)) : out,
+           same_batch ? a : a.expand(with_matrix(batch, m, k)),
+           same_batch ? b : b.expand(with_matrix(batch, k, n)), 1, 0);
   return out;
 }
 
@@ -157,10 +163,11 @@ Tensor linear(const Tensor& input, const Tensor& weight, const std::optional<Ten
   // input [..., M, K] @ weight.T [K, N], the weight shared by every batch through stride 0.
   const Tensor a = input.dim() == 1 ? input.unsqueeze(0) : input;
   const Tensor w = weight.dim() == 1 ? weight.unsqueeze(0) : weight;
-  const Shape batch(a.shape().begin(), a.shape().end() - 2);
   const int64_t m = a.size(-2), k = a.size(-1), n = w.size(0);
-  run_gemm(out.view(with_matrix(batch, m, n)), a, w.t().expand(with_matrix(batch, k, n)), 1,
-           has_bias ? 1 : 0);
+  const Shape batch(a.shape().begin(), a.shape().end() - 2);
+  const bool dropped_dims = input.dim() == 1 || weight.dim() == 1;
+  run_gemm(dropped_dims ? out.view(with_matrix(batch, m, n)) : out, a,
+           batch.empty() ? w.t() : w.t().expand(with_matrix(batch, k, n)), 1, has_bias ? 1 : 0);
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Linear algebra front-ends: each op checks its operands, allocates its output, and reduces the
 // product to the batched GEMM kernel through views (transposes, unsqueezes, stride-0 expands),
-// never copying an operand.
+// never copying an operand (except outer's type promotion).
 #include "tensor/ops/linalg.h"
 
 #include <algorithm>

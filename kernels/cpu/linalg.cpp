@@ -247,6 +247,7 @@ bool batch_is_broadcast(const Tensor& t) {
 template <class T>
 void gemm_typed(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha,
                 const Scalar& beta) {
+  if (out.numel() == 0) return;
   const int64_t m = out.size(-2), n = out.size(-1), k = a.size(-1);
   T* pc = static_cast<T*>(out.raw_data());
   const T* pa = static_cast<const T*>(a.raw_data());

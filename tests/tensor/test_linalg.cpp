@@ -318,6 +318,9 @@ TEST(Linalg, KernelWritesStridedOutputs) {
       EXPECT_TRUE(testing::all_close(out, want, testing::default_tolerance(dt))) << dtype_name(dt);
     }
   }
+  // An empty output is a no-op, also when called directly.
+  kernel<OpId::gemm>(Device::cpu(), DType::f32)(empty({2, 0, 5}), empty({2, 0, 7}),
+                                                empty({2, 7, 5}), 1, 0);
 }
 
 TEST(Linalg, AddmmBetaAndAlpha) {

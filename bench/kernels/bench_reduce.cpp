@@ -41,11 +41,15 @@ void softmax_bench(benchmark::State& state, int64_t dim) {
   for (auto _ : state) fn(y, x, dim);
   state.SetBytesProcessed(state.iterations() * 2 * x.nbytes());
 }
-void BM_softmax_rows(benchmark::State& state) { softmax_bench<anvil::OpId::softmax>(state, 1); }
+void BM_softmax_rows(benchmark::State& state) {
+  softmax_bench<anvil::OpId::softmax>(state, 1);
+}
 void BM_log_softmax_rows(benchmark::State& state) {
   softmax_bench<anvil::OpId::log_softmax>(state, 1);
 }
-void BM_softmax_cols(benchmark::State& state) { softmax_bench<anvil::OpId::softmax>(state, 0); }
+void BM_softmax_cols(benchmark::State& state) {
+  softmax_bench<anvil::OpId::softmax>(state, 0);
+}
 BENCHMARK(BM_softmax_rows)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_log_softmax_rows)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_softmax_cols)->Unit(benchmark::kMillisecond)->UseRealTime();

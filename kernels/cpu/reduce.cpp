@@ -2,6 +2,11 @@
 // contiguous memory: a row reduction (inner == 1) runs independent vector lanes along each
 // row; a reduction over a non-innermost dim sweeps whole rows of the inner dim and accumulates
 // a block of columns at a time, so memory is always read contiguously.
+
+// GCC 12 flags the AVX-512 intrinsics Eigen uses (_mm512_undefined_*) as maybe-uninitialized
+// (GCC bug 105593), a false positive repeated for every instantiation.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -24,8 +29,10 @@ using wide_t = std::conditional_t<is_floating_v<T>, double, int64_t>;
 // Independent accumulators per row: enough to fill several vector registers, so the adds
 // neither wait on each other nor depend on the evaluation order the compiler chooses.
 constexpr int kLanes = 32;
-// Columns accumulated together when reducing a non-innermost dim (fits in L1 with its input).
-constexpr int64_t kCols = 256;
+// The most columns processed together along a non-innermost dim: rows are read in long
+// contiguous runs (short runs that restart on every page defeat the hardware prefetcher) and
+// the per-column state still fits in L1/L2.
+constexpr int64_t kCols = 4096;
 
 struct Plan {
   Tensor src;  // contiguous
@@ -53,9 +60,12 @@ Plan make_plan(const Tensor& in, uint64_t mask) {
   if (in.is_contiguous() && block) {
     for (int d = 0; d < in.dim(); ++d) {
       const int64_t s = in.size(d);
-      if (mask & (1ull << d)) p.red *= s;
-      else if (first < 0 || d < first) p.outer *= s;
-      else p.inner *= s;
+      if (mask & (1ull << d))
+        p.red *= s;
+      else if (first < 0 || d < first)
+        p.outer *= s;
+      else
+        p.inner *= s;
     }
     p.src = in;
     return p;
@@ -74,11 +84,30 @@ Plan dim_plan(const Tensor& in, int64_t dim) {
   Plan p;
   p.src = in.contiguous();
   for (int64_t d = 0; d < in.dim(); ++d) {
-    if (d < dim) p.outer *= in.size(d);
-    else if (d > dim) p.inner *= in.size(d);
+    if (d < dim)
+      p.outer *= in.size(d);
+    else if (d > dim)
+      p.inner *= in.size(d);
   }
   p.red = in.size(dim);
   return p;
+}
+
+// Calls f(o, i0, w) for the column blocks [i0, i0 + w) of every outer index, in parallel, with
+// blocks narrow enough that every thread gets one.
+template <class F>
+void for_each_column_block(int64_t outer, int64_t red, int64_t inner, const F& f) {
+  const int64_t per_outer = std::max<int64_t>(1, num_threads() / std::max<int64_t>(outer, 1));
+  const int64_t want = ((inner + per_outer - 1) / per_outer + 15) / 16 * 16;
+  const int64_t width = std::clamp<int64_t>(want, 16, kCols);
+  const int64_t blocks = (inner + width - 1) / width;
+  const int64_t grain = kGrainSize / std::max<int64_t>(red * std::min(width, inner), 1);
+  parallel_for(0, outer * blocks, std::max<int64_t>(grain, 1), [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) {
+      const int64_t o = item / blocks, i0 = (item % blocks) * width;
+      f(o, i0, std::min(width, inner - i0));
+    }
+  });
 }
 
 template <class T, class Acc, class Step, class Merge>
@@ -126,21 +155,16 @@ void reduce_plan(const Plan& p, Acc init, const Step& step, const Merge& merge, 
     }
     return;
   }
-  const int64_t blocks = (inner + kCols - 1) / kCols;
-  parallel_for(0, outer * blocks, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(red * kCols, 1)),
-               [&](int64_t b, int64_t e) {
-                 Acc acc[kCols];
-                 for (int64_t item = b; item < e; ++item) {
-                   const int64_t o = item / blocks, i0 = (item % blocks) * kCols;
-                   const int64_t w = std::min(kCols, inner - i0), k0 = o * inner + i0;
-                   std::fill(acc, acc + w, init);
-                   for (int64_t r = 0; r < red; ++r) {
-                     const T* row = x + (o * red + r) * inner + i0;
-                     for (int64_t i = 0; i < w; ++i) acc[i] = step(acc[i], row[i], k0 + i);
-                   }
-                   std::copy(acc, acc + w, res + k0);
-                 }
-               });
+  for_each_column_block(outer, red, inner, [&](int64_t o, int64_t i0, int64_t w) {
+    Acc acc[kCols];
+    const int64_t k0 = o * inner + i0;
+    std::fill(acc, acc + w, init);
+    for (int64_t r = 0; r < red; ++r) {
+      const T* row = x + (o * red + r) * inner + i0;
+      for (int64_t i = 0; i < w; ++i) acc[i] = step(acc[i], row[i], k0 + i);
+    }
+    std::copy(acc, acc + w, res + k0);
+  });
 }
 
 // Reduces `in` into the contiguous `out` (element type TOut): out[k] = finish(res[k], k).
@@ -200,8 +224,8 @@ void prod_kernel(const Tensor& out, const Tensor& in, uint64_t mask, const Scala
       using W = wide_t<T>;
       const auto mul = [](W a, W b) { return a * b; };
       reduce_to<T, T>(
-          out, make_plan(in, mask), W(1), [](W a, T x, int64_t) { return a * W(acc_t<T>(x)); },
-          mul, [](W a, int64_t) { return static_cast<T>(static_cast<acc_t<T>>(a)); });
+          out, make_plan(in, mask), W(1), [](W a, T x, int64_t) { return a * W(acc_t<T>(x)); }, mul,
+          [](W a, int64_t) { return static_cast<T>(static_cast<acc_t<T>>(a)); });
     }
   });
 }
@@ -210,14 +234,14 @@ template <bool kMax>
 void extreme_kernel(const Tensor& out, const Tensor& in, uint64_t mask, const Scalar&) {
   visit_dtype(in.dtype(), [&]<class T>() {
     using A = acc_t<T>;
-    constexpr A init = std::numeric_limits<A>::has_infinity
-                           ? (kMax ? -std::numeric_limits<A>::infinity()
-                                   : std::numeric_limits<A>::infinity())
-                           : (kMax ? std::numeric_limits<A>::lowest() : std::numeric_limits<A>::max());
+    constexpr A init =
+        std::numeric_limits<A>::has_infinity
+            ? (kMax ? -std::numeric_limits<A>::infinity() : std::numeric_limits<A>::infinity())
+            : (kMax ? std::numeric_limits<A>::lowest() : std::numeric_limits<A>::max());
     const auto pick = [](A a, A b) { return kMax ? nan_max(a, b) : nan_min(a, b); };
     reduce_to<T, T>(
-        out, make_plan(in, mask), init, [pick](A a, T x, int64_t) { return pick(a, A(x)); },
-        pick, [](A a, int64_t) { return static_cast<T>(a); });
+        out, make_plan(in, mask), init, [pick](A a, T x, int64_t) { return pick(a, A(x)); }, pick,
+        [](A a, int64_t) { return static_cast<T>(a); });
   });
 }
 
@@ -228,8 +252,8 @@ void var_kernel(const Tensor& out, const Tensor& in, uint64_t mask, const Scalar
       // Two passes: the mean, then the squared deviations from it.
       const Plan p = make_plan(in, mask);
       std::vector<double> mu(p.outer * p.inner);
-      reduce_plan<T>(p, 0.0, [](double a, T x, int64_t) { return a + as_double(x); }, plus,
-                     mu.data());
+      reduce_plan<T>(
+          p, 0.0, [](double a, T x, int64_t) { return a + as_double(x); }, plus, mu.data());
       const double n = static_cast<double>(p.red);
       for (double& m : mu) m /= n;
       const double divisor = std::max(0.0, n - correction.to_double());
@@ -257,8 +281,9 @@ void norm_kernel(const Tensor& out, const Tensor& in, uint64_t mask, const Scala
       const auto to_t = [](double v) { return static_cast<T>(static_cast<acc_t<T>>(v)); };
       const auto run = [&](double init, auto step, auto merge, auto finish) {
         reduce_to<T, T>(
-            out, p, init, [step](double a, T x, int64_t) { return step(a, std::abs(as_double(x))); },
-            merge, [&](double a, int64_t) { return to_t(finish(a)); });
+            out, p, init,
+            [step](double a, T x, int64_t) { return step(a, std::abs(as_double(x))); }, merge,
+            [&](double a, int64_t) { return to_t(finish(a)); });
       };
       const auto id = [](double a) { return a; };
       const auto vmax = [](double a, double b) { return nan_max(a, b); };
@@ -268,14 +293,17 @@ void norm_kernel(const Tensor& out, const Tensor& in, uint64_t mask, const Scala
       } else if (pw == -INFINITY) {
         run(INFINITY, vmin, vmin, id);
       } else if (pw == 0) {
-        run(0.0, [](double a, double v) { return a + (v != 0 ? 1.0 : 0.0); }, plus, id);
+        run(
+            0.0, [](double a, double v) { return a + (v != 0 ? 1.0 : 0.0); }, plus, id);
       } else if (pw == 1) {
         run(0.0, plus, plus, id);
       } else if (pw == 2) {
-        run(0.0, [](double a, double v) { return a + v * v; }, plus,
+        run(
+            0.0, [](double a, double v) { return a + v * v; }, plus,
             [](double a) { return std::sqrt(a); });
       } else {
-        run(0.0, [pw](double a, double v) { return a + std::pow(v, pw); }, plus,
+        run(
+            0.0, [pw](double a, double v) { return a + std::pow(v, pw); }, plus,
             [pw](double a) { return std::pow(a, 1.0 / pw); });
       }
     }
@@ -290,14 +318,16 @@ void logsumexp_kernel(const Tensor& out, const Tensor& in, uint64_t mask, const 
       const Plan p = make_plan(in, mask);
       std::vector<double> m(p.outer * p.inner);
       const auto vmax = [](double a, double b) { return nan_max(a, b); };
-      reduce_plan<T>(p, -double(INFINITY), [vmax](double a, T x, int64_t) { return vmax(a, as_double(x)); },
-                     vmax, m.data());
+      reduce_plan<T>(
+          p, -double(INFINITY), [vmax](double a, T x, int64_t) { return vmax(a, as_double(x)); },
+          vmax, m.data());
       for (double& v : m)
         if (std::isinf(v)) v = 0;
       const double* s = m.data();
       reduce_to<T, T>(
           out, p, 0.0, [s](double a, T x, int64_t k) { return a + std::exp(as_double(x) - s[k]); },
-          plus, [s](double a, int64_t k) {
+          plus,
+          [s](double a, int64_t k) {
             return static_cast<T>(static_cast<acc_t<T>>(std::log(a) + s[k]));
           });
     }
@@ -351,25 +381,20 @@ void arg_extreme_kernel(const Tensor& values, const Tensor& indices, const Tenso
       });
       return;
     }
-    const int64_t blocks = (inner + kCols - 1) / kCols;
-    parallel_for(0, p.outer * blocks, std::max<int64_t>(1, kGrainSize / (red * kCols)),
-                 [&](int64_t b, int64_t e) {
-                   A best[kCols];
-                   int64_t at[kCols];
-                   for (int64_t item = b; item < e; ++item) {
-                     const int64_t o = item / blocks, i0 = (item % blocks) * kCols;
-                     const int64_t w = std::min(kCols, inner - i0), k0 = o * inner + i0;
-                     const T* base = x + o * red * inner + i0;
-                     for (int64_t i = 0; i < w; ++i) best[i] = A(base[i]), at[i] = 0;
-                     for (int64_t r = 1; r < red; ++r) {
-                       const T* row = base + r * inner;
-                       for (int64_t i = 0; i < w; ++i) {
-                         if (better<kMax>(A(row[i]), best[i])) best[i] = A(row[i]), at[i] = r;
-                       }
-                     }
-                     for (int64_t i = 0; i < w; ++i) vo[k0 + i] = static_cast<T>(best[i]), io[k0 + i] = at[i];
-                   }
-                 });
+    for_each_column_block(p.outer, red, inner, [&](int64_t o, int64_t i0, int64_t w) {
+      A best[kCols];
+      int64_t at[kCols];
+      const int64_t k0 = o * inner + i0;
+      const T* base = x + o * red * inner + i0;
+      for (int64_t i = 0; i < w; ++i) best[i] = A(base[i]), at[i] = 0;
+      for (int64_t r = 1; r < red; ++r) {
+        const T* row = base + r * inner;
+        for (int64_t i = 0; i < w; ++i) {
+          if (better<kMax>(A(row[i]), best[i])) best[i] = A(row[i]), at[i] = r;
+        }
+      }
+      for (int64_t i = 0; i < w; ++i) vo[k0 + i] = static_cast<T>(best[i]), io[k0 + i] = at[i];
+    });
   });
 }
 
@@ -384,24 +409,18 @@ void cumsum_kernel(const Tensor& out, const Tensor& in, int64_t dim) {
       const T* x = static_cast<const T*>(p.src.raw_data());
       T* y = static_cast<T*>(out.raw_data());
       const int64_t red = p.red, inner = p.inner;
-      const int64_t blocks = (inner + kCols - 1) / kCols;
-      parallel_for(0, p.outer * blocks, std::max<int64_t>(1, kGrainSize / (red * std::min(inner, kCols))),
-                   [&](int64_t b, int64_t e) {
-                     W acc[kCols];
-                     for (int64_t item = b; item < e; ++item) {
-                       const int64_t o = item / blocks, i0 = (item % blocks) * kCols;
-                       const int64_t w = std::min(kCols, inner - i0);
-                       const int64_t base = o * red * inner + i0;
-                       std::fill(acc, acc + w, W(0));
-                       for (int64_t r = 0; r < red; ++r) {
-                         const int64_t at = base + r * inner;
-                         for (int64_t i = 0; i < w; ++i) {
-                           acc[i] += W(acc_t<T>(x[at + i]));
-                           y[at + i] = to_t(acc[i]);
-                         }
-                       }
-                     }
-                   });
+      for_each_column_block(p.outer, red, inner, [&](int64_t o, int64_t i0, int64_t w) {
+        W acc[kCols];
+        const int64_t base = o * red * inner + i0;
+        std::fill(acc, acc + w, W(0));
+        for (int64_t r = 0; r < red; ++r) {
+          const int64_t at = base + r * inner;
+          for (int64_t i = 0; i < w; ++i) {
+            acc[i] += W(acc_t<T>(x[at + i]));
+            y[at + i] = to_t(acc[i]);
+          }
+        }
+      });
     }
   });
 }
@@ -465,58 +484,48 @@ void softmax_kernel(const Tensor& out, const Tensor& in, int64_t dim) {
         });
         return;
       }
-      // Along a non-innermost dim: the same three passes on blocks of columns, row by row.
-      const int64_t blocks = (inner + kCols - 1) / kCols;
-      parallel_for(0, p.outer * blocks, std::max<int64_t>(1, kGrainSize / (red * kCols)),
-                   [&](int64_t b, int64_t e) {
-                     Arr<A> m(kCols), s(kCols), buf(kCols), v(kCols);
-                     for (int64_t item = b; item < e; ++item) {
-                       const int64_t o = item / blocks, i0 = (item % blocks) * kCols;
-                       const int64_t w = std::min(kCols, inner - i0);
-                       const int64_t base = o * red * inner + i0;
-                       auto mw = m.head(w);
-                       auto sw = s.head(w);
-                       auto vw = v.head(w);
-                       mw.setConstant(-std::numeric_limits<A>::infinity());
-                       for (int64_t r = 0; r < red; ++r) {
-                         const A* row = to_compute(x + base + r * inner, w, buf.data());
-                         mw = mw.max(Eigen::Map<const Arr<A>>(row, w));
-                       }
-                       sw.setZero();
-                       for (int64_t r = 0; r < red; ++r) {
-                         const A* row = to_compute(x + base + r * inner, w, buf.data());
-                         vw = (Eigen::Map<const Arr<A>>(row, w) - mw).exp();
-                         sw += vw;
-                         if constexpr (!kLog) {
-                           if constexpr (std::is_same_v<A, T>) {
-                             Eigen::Map<Arr<A>>(reinterpret_cast<A*>(y + base + r * inner), w) = vw;
-                           } else {
-                             from_compute(vw.data(), w, y + base + r * inner);
-                           }
-                         }
-                       }
-                       if constexpr (kLog) {
-                         mw += sw.log();  // the shift: m + log(sum)
-                       } else {
-                         sw = sw.inverse();
-                       }
-                       for (int64_t r = 0; r < red; ++r) {
-                         T* yr = y + base + r * inner;
-                         const A* row = kLog ? to_compute(x + base + r * inner, w, buf.data())
-                                             : to_compute(yr, w, buf.data());
-                         if constexpr (kLog) {
-                           vw = Eigen::Map<const Arr<A>>(row, w) - mw;
-                         } else {
-                           vw = Eigen::Map<const Arr<A>>(row, w) * sw;
-                         }
-                         if constexpr (std::is_same_v<A, T>) {
-                           Eigen::Map<Arr<A>>(reinterpret_cast<A*>(yr), w) = vw;
-                         } else {
-                           from_compute(vw.data(), w, yr);
-                         }
-                       }
-                     }
-                   });
+      // Along a non-innermost dim, on blocks of columns: the same three passes, each sweeping
+      // the rows of the block.
+      for_each_column_block(p.outer, red, inner, [&](int64_t o, int64_t i0, int64_t w) {
+        alignas(64) A mbuf[kCols], sbuf[kCols], tmp[kCols];
+        Eigen::Map<Arr<A>> m(mbuf, w), s(sbuf, w);
+        const int64_t base = o * red * inner + i0;
+        auto row = [&](const T* p) { return Eigen::Map<const Arr<A>>(to_compute(p, w, tmp), w); };
+        auto store = [&](T* dst, const auto& v) {
+          if constexpr (std::is_same_v<A, T>) {
+            Eigen::Map<Arr<A>>(reinterpret_cast<A*>(dst), w) = v;
+          } else {
+            Eigen::Map<Arr<A>>(tmp, w) = v;
+            from_compute(tmp, w, dst);
+          }
+        };
+        m.setConstant(-std::numeric_limits<A>::infinity());
+        for (int64_t r = 0; r < red; ++r) m = m.max(row(x + base + r * inner));
+        s.setZero();
+        for (int64_t r = 0; r < red; ++r) {
+          const auto e = (row(x + base + r * inner) - m).exp();
+          if constexpr (kLog) {
+            s += e;
+          } else {
+            // Keep exp(x - m) in the output; the last pass scales it.
+            store(y + base + r * inner, e);
+            s += row(y + base + r * inner);
+          }
+        }
+        if constexpr (kLog) {
+          m += s.log();  // the shift: m + log(sum)
+        } else {
+          s = s.inverse();
+        }
+        for (int64_t r = 0; r < red; ++r) {
+          T* yr = y + base + r * inner;
+          if constexpr (kLog) {
+            store(yr, row(x + base + r * inner) - m);
+          } else {
+            store(yr, row(yr) * s);
+          }
+        }
+      });
     }
   });
 }

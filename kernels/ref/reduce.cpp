@@ -38,7 +38,9 @@ double total(const std::vector<double>& v) {
   return s;
 }
 
-double mean_of(const std::vector<double>& v) { return total(v) / static_cast<double>(v.size()); }
+double mean_of(const std::vector<double>& v) {
+  return total(v) / static_cast<double>(v.size());
+}
 
 double variance(const std::vector<double>& v, double correction) {
   const double m = mean_of(v);
@@ -94,10 +96,14 @@ void norm_kernel(const Tensor& out, const Tensor& in, uint64_t mask, const Scala
     for (double x : v) {
       const double a = std::abs(x);
       if (std::isnan(a)) return a;
-      if (p == INFINITY) acc = std::max(acc, a);
-      else if (p == -INFINITY) acc = std::min(acc, a);
-      else if (p == 0) acc += a != 0;
-      else acc += std::pow(a, p);
+      if (p == INFINITY)
+        acc = std::max(acc, a);
+      else if (p == -INFINITY)
+        acc = std::min(acc, a);
+      else if (p == 0)
+        acc += a != 0;
+      else
+        acc += std::pow(a, p);
     }
     return std::isinf(p) || p == 0 ? acc : std::pow(acc, 1.0 / p);
   });
@@ -139,7 +145,8 @@ template <class F>
 void for_each_line(const Tensor& in, int64_t dim, const F& f) {
   Shape outer = in.shape();
   outer[dim] = 1;
-  for_each_index(outer, [&](const std::vector<int64_t>& idx) { f(gather(in, 1ull << dim, idx), idx); });
+  for_each_index(outer,
+                 [&](const std::vector<int64_t>& idx) { f(gather(in, 1ull << dim, idx), idx); });
 }
 
 void store_line(const Tensor& out, int64_t dim, std::vector<int64_t> idx,

@@ -44,6 +44,11 @@ void check_floating(const Tensor& x, const char* op) {
               x.describe());
 }
 
+// Kernels see a 0-d tensor as one row of one element.
+Tensor at_least_1d(const Tensor& t) {
+  return t.dim() == 0 ? t.reshape({1}) : t;
+}
+
 // The kernel of an op chosen at run time; `Sig` must be the op's signature.
 template <class Sig>
 Sig runtime_kernel(OpId op, const Tensor& in) {
@@ -95,9 +100,8 @@ std::pair<Tensor, Tensor> arg_extreme(OpId op, const char* name, const Tensor& x
   Tensor values = empty(shape, TensorOptions(x.dtype(), x.device()));
   Tensor indices = empty(shape, TensorOptions(DType::i64, x.device()));
   if (values.numel() > 0) {
-    // A 0-d tensor runs as one row of one element.
-    auto row = [&](const Tensor& t) { return x.dim() == 0 ? t.reshape({1}) : t; };
-    runtime_kernel<ArgReduceKernel>(op, x)(row(values), row(indices), row(x), d);
+    runtime_kernel<ArgReduceKernel>(op, x)(at_least_1d(values), at_least_1d(indices),
+                                           at_least_1d(x), d);
   }
   return {finish_dims(values, x.shape(), mask, keepdim),
           finish_dims(indices, x.shape(), mask, keepdim)};
@@ -130,14 +134,10 @@ std::pair<Tensor, Tensor> variance(OpId op, const char* name, const Tensor& x,
 
 // softmax / log_softmax / cumsum: the input converted to `t`, the kernel run over `dim`.
 Tensor along_dim(OpId op, const char* name, const Tensor& x, int64_t dim, DType t) {
-  const int64_t d = x.dim() == 0 ? 0 : wrap_dim(dim, x.dim(), name);
+  const int64_t d = wrap_dim(dim, x.dim(), name);
   const Tensor in = x.to(t);
   Tensor out = empty(x.shape(), TensorOptions(t, x.device()));
-  if (out.numel() == 0) return out;
-  // A 0-d tensor runs as one row of one element.
-  const Tensor in_k = x.dim() == 0 ? in.reshape({1}) : in;
-  const Tensor out_k = x.dim() == 0 ? out.reshape({1}) : out;
-  runtime_kernel<DimKernel>(op, in)(out_k, in_k, d);
+  if (out.numel() > 0) runtime_kernel<DimKernel>(op, in)(at_least_1d(out), at_least_1d(in), d);
   return out;
 }
 
@@ -183,8 +183,12 @@ Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   return extreme(OpId::amin, "amin", x, dims, keepdim);
 }
 
-Tensor max(const Tensor& x) { return full_extreme(OpId::amax, "max", x); }
-Tensor min(const Tensor& x) { return full_extreme(OpId::amin, "min", x); }
+Tensor max(const Tensor& x) {
+  return full_extreme(OpId::amax, "max", x);
+}
+Tensor min(const Tensor& x) {
+  return full_extreme(OpId::amin, "min", x);
+}
 
 std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
   return arg_extreme(OpId::max_dim, "max", x, dim, keepdim);
@@ -264,12 +268,20 @@ Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const {
 Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
   return anvil::mean(*this, dims, keepdim);
 }
-Tensor Tensor::max() const { return anvil::max(*this); }
-Tensor Tensor::min() const { return anvil::min(*this); }
+Tensor Tensor::max() const {
+  return anvil::max(*this);
+}
+Tensor Tensor::min() const {
+  return anvil::min(*this);
+}
 Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const {
   return anvil::argmax(*this, dim, keepdim);
 }
-Tensor Tensor::softmax(int64_t dim) const { return anvil::softmax(*this, dim); }
-Tensor Tensor::log_softmax(int64_t dim) const { return anvil::log_softmax(*this, dim); }
+Tensor Tensor::softmax(int64_t dim) const {
+  return anvil::softmax(*this, dim);
+}
+Tensor Tensor::log_softmax(int64_t dim) const {
+  return anvil::log_softmax(*this, dim);
+}
 
 }  // namespace anvil

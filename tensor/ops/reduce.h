@@ -69,22 +69,22 @@ using ArgReduceKernel = void (*)(const Tensor& values, const Tensor& indices, co
 // out and in have the same shape: cumsum, softmax and log_softmax along `dim`.
 using DimKernel = void (*)(const Tensor& out, const Tensor& in, int64_t dim);
 
-#define ANVIL_REDUCE_OPS(X)     \
-  X(sum, ReduceKernel)          \
-  X(prod, ReduceKernel)         \
-  X(mean, ReduceKernel)         \
-  X(amax, ReduceKernel)         \
-  X(amin, ReduceKernel)         \
-  X(var, ReduceKernel)          \
-  X(std, ReduceKernel)          \
-  X(norm, ReduceKernel)         \
-  X(logsumexp, ReduceKernel)    \
-  X(all, ReduceKernel)          \
-  X(any, ReduceKernel)          \
-  X(max_dim, ArgReduceKernel)   \
-  X(min_dim, ArgReduceKernel)   \
-  X(cumsum, DimKernel)          \
-  X(softmax, DimKernel)         \
+#define ANVIL_REDUCE_OPS(X)   \
+  X(sum, ReduceKernel)        \
+  X(prod, ReduceKernel)       \
+  X(mean, ReduceKernel)       \
+  X(amax, ReduceKernel)       \
+  X(amin, ReduceKernel)       \
+  X(var, ReduceKernel)        \
+  X(std, ReduceKernel)        \
+  X(norm, ReduceKernel)       \
+  X(logsumexp, ReduceKernel)  \
+  X(all, ReduceKernel)        \
+  X(any, ReduceKernel)        \
+  X(max_dim, ArgReduceKernel) \
+  X(min_dim, ArgReduceKernel) \
+  X(cumsum, DimKernel)        \
+  X(softmax, DimKernel)       \
   X(log_softmax, DimKernel)
 
 }  // namespace anvil

@@ -22,12 +22,16 @@ enum class Dims { all, last, first, middle, multi };
 
 std::vector<int64_t> dims_for(Dims d, int64_t rank) {
   switch (d) {
-    case Dims::all: return {};
-    case Dims::last: return {-1};
-    case Dims::first: return {0};
-    case Dims::middle: return {rank >= 3 ? 1 : 0};
+    case Dims::all:
+      return {};
+    case Dims::last:
+      return {-1};
+    case Dims::first:
+      return {0};
+    case Dims::middle:
+      return {rank >= 3 ? 1 : 0};
     case Dims::multi:  // non-adjacent in 3-d: the input is reordered before reducing
-      return rank >= 3 ? std::vector<int64_t>{-1, 0}
+      return rank >= 3   ? std::vector<int64_t>{-1, 0}
              : rank == 2 ? std::vector<int64_t>{1, 0}
                          : std::vector<int64_t>{0};
   }
@@ -64,8 +68,8 @@ std::vector<Sample> reduce_samples(DType dtype, SampleOpts o) {
   add({2, 3, 4}, Layout::contiguous, "[2,3,4]");
   add({2, 3, 4}, Layout::transposed, "transposed [2,3,4]");
   add({3, 1, 5}, Layout::contiguous, "size-1 dim [3,1,5]");
-  out.push_back({{random_tensor({3, 1}, dtype, o.lo, o.hi, seed++).expand({3, 4})},
-                 "expanded [3,1]->[3,4]"});
+  out.push_back(
+      {{random_tensor({3, 1}, dtype, o.lo, o.hi, seed++).expand({3, 4})}, "expanded [3,1]->[3,4]"});
   if (o.large) {
     add({300, 257}, Layout::contiguous, "large [300,257]");
     add({257, 300}, Layout::transposed, "large transposed [257,300]");
@@ -78,8 +82,8 @@ std::vector<Sample> reduce_samples(DType dtype, SampleOpts o) {
 using ReduceFn = std::function<Tensor(const Tensor&, const std::vector<int64_t>&, bool)>;
 
 // One entry per dim set, keepdim alternating so both are covered.
-void add_reduction(std::vector<OpInfo>& table, const std::string& name, DTypeSet dtypes,
-                   ReduceFn f, std::vector<OpId> ref_ops, SampleOpts opts = {}) {
+void add_reduction(std::vector<OpInfo>& table, const std::string& name, DTypeSet dtypes, ReduceFn f,
+                   std::vector<OpId> ref_ops, SampleOpts opts = {}) {
   bool keepdim = false;
   for (Dims d : {Dims::all, Dims::last, Dims::first, Dims::middle, Dims::multi}) {
     OpInfo op;
@@ -113,71 +117,59 @@ void add_along_dim(std::vector<OpInfo>& table, const std::string& name, DTypeSet
 std::vector<OpInfo> reduce_op_table() {
   std::vector<OpInfo> t;
   const SampleOpts nonempty{.empty = false};
+  add_reduction(t, "sum", kAllTypes, [](const Tensor& x, auto d, bool k) { return sum(x, d, k); },
+                {OpId::sum});
+  add_reduction(t, "prod", kAllTypes, [](const Tensor& x, auto d, bool k) { return prod(x, d, k); },
+                {OpId::prod}, {.large = false, .lo = 0.5, .hi = 1.5});
+  add_reduction(t, "mean", kFloatingTypes,
+                [](const Tensor& x, auto d, bool k) { return mean(x, d, k); }, {OpId::mean});
   add_reduction(
-      t, "sum", kAllTypes,
-      [](const Tensor& x, auto d, bool k) { return sum(x, d, k); }, {OpId::sum});
+      t, "amax", kAllTypes, [](const Tensor& x, auto d, bool k) { return amax(x, d, k); },
+      {OpId::amax}, nonempty);
   add_reduction(
-      t, "prod", kAllTypes,
-      [](const Tensor& x, auto d, bool k) { return prod(x, d, k); }, {OpId::prod},
-      {.large = false, .lo = 0.5, .hi = 1.5});
-  add_reduction(
-      t, "mean", kFloatingTypes,
-      [](const Tensor& x, auto d, bool k) { return mean(x, d, k); }, {OpId::mean});
-  add_reduction(
-      t, "amax", kAllTypes,
-      [](const Tensor& x, auto d, bool k) { return amax(x, d, k); }, {OpId::amax}, nonempty);
-  add_reduction(
-      t, "amin", kAllTypes,
-      [](const Tensor& x, auto d, bool k) { return amin(x, d, k); }, {OpId::amin}, nonempty);
-  add_reduction(
-      t, "var", kFloatingTypes,
-      [](const Tensor& x, auto d, bool k) { return var(x, d, 1, k); }, {OpId::var});
-  add_reduction(
-      t, "var_correction0", kFloatingTypes,
-      [](const Tensor& x, auto d, bool k) { return var(x, d, 0, k); }, {OpId::var});
-  add_reduction(
-      t, "std", kFloatingTypes,
-      [](const Tensor& x, auto d, bool k) { return anvil::std(x, d, 1, k); }, {OpId::std});
+      t, "amin", kAllTypes, [](const Tensor& x, auto d, bool k) { return amin(x, d, k); },
+      {OpId::amin}, nonempty);
+  add_reduction(t, "var", kFloatingTypes,
+                [](const Tensor& x, auto d, bool k) { return var(x, d, 1, k); }, {OpId::var});
+  add_reduction(t, "var_correction0", kFloatingTypes,
+                [](const Tensor& x, auto d, bool k) { return var(x, d, 0, k); }, {OpId::var});
+  add_reduction(t, "std", kFloatingTypes,
+                [](const Tensor& x, auto d, bool k) { return anvil::std(x, d, 1, k); },
+                {OpId::std});
   for (double p : {2.0, 1.0, 0.0, 3.0, 0.5, double(INFINITY), -double(INFINITY)}) {
     const std::string name = std::isinf(p) ? (p > 0 ? "norm_inf" : "norm_neg_inf")
                                            : "norm_p" + std::to_string(static_cast<int>(p * 10));
     add_reduction(
-        t, name, kFloatingTypes,
-        [p](const Tensor& x, auto d, bool k) { return norm(x, p, d, k); }, {OpId::norm},
+        t, name, kFloatingTypes, [p](const Tensor& x, auto d, bool k) { return norm(x, p, d, k); },
+        {OpId::norm},
         // Sums of |x|^p over large inputs exceed f16's range for small p: those run small.
         p < 0 ? nonempty : SampleOpts{.large = p >= 2});
   }
-  add_reduction(
-      t, "logsumexp", kNumericTypes,
-      [](const Tensor& x, auto d, bool k) { return logsumexp(x, d, k); }, {OpId::logsumexp});
-  add_reduction(
-      t, "all", kAllTypes, [](const Tensor& x, auto d, bool k) { return all(x, d, k); },
-      {OpId::all});
-  add_reduction(
-      t, "any", kAllTypes, [](const Tensor& x, auto d, bool k) { return any(x, d, k); },
-      {OpId::any});
+  add_reduction(t, "logsumexp", kNumericTypes,
+                [](const Tensor& x, auto d, bool k) { return logsumexp(x, d, k); },
+                {OpId::logsumexp});
+  add_reduction(t, "all", kAllTypes, [](const Tensor& x, auto d, bool k) { return all(x, d, k); },
+                {OpId::all});
+  add_reduction(t, "any", kAllTypes, [](const Tensor& x, auto d, bool k) { return any(x, d, k); },
+                {OpId::any});
   add_along_dim(
       t, "max_values", kAllTypes, [](const Tensor& x, int64_t d) { return max(x, d).first; },
       {OpId::max_dim}, nonempty);
   add_along_dim(
       t, "max_indices", kAllTypes,
-      [](const Tensor& x, int64_t d) { return max(x, d, true).second; }, {OpId::max_dim},
-      nonempty);
+      [](const Tensor& x, int64_t d) { return max(x, d, true).second; }, {OpId::max_dim}, nonempty);
   add_along_dim(
       t, "min_values", kAllTypes, [](const Tensor& x, int64_t d) { return min(x, d).first; },
       {OpId::min_dim}, nonempty);
   add_along_dim(
       t, "argmin", kNumericTypes, [](const Tensor& x, int64_t d) { return argmin(x, d); },
       {OpId::min_dim}, nonempty);
-  add_along_dim(
-      t, "cumsum", kAllTypes, [](const Tensor& x, int64_t d) { return cumsum(x, d); },
-      {OpId::cumsum});
-  add_along_dim(
-      t, "softmax", kFloatingTypes, [](const Tensor& x, int64_t d) { return softmax(x, d); },
-      {OpId::softmax});
-  add_along_dim(
-      t, "log_softmax", kFloatingTypes,
-      [](const Tensor& x, int64_t d) { return log_softmax(x, d); }, {OpId::log_softmax});
+  add_along_dim(t, "cumsum", kAllTypes, [](const Tensor& x, int64_t d) { return cumsum(x, d); },
+                {OpId::cumsum});
+  add_along_dim(t, "softmax", kFloatingTypes,
+                [](const Tensor& x, int64_t d) { return softmax(x, d); }, {OpId::softmax});
+  add_along_dim(t, "log_softmax", kFloatingTypes,
+                [](const Tensor& x, int64_t d) { return log_softmax(x, d); }, {OpId::log_softmax});
   OpInfo full;
   full.name = "argmax_flat";
   full.fn = [](const std::vector<Tensor>& in) { return argmax(in[0]); };
@@ -298,7 +290,8 @@ TEST(Reduce, ResultDtypesAndShapes) {
   EXPECT_EQ(sum(x, {}, false, DType::f16).dtype(), DType::f16);
   EXPECT_EQ(sum(x, {0, 1}).item<int64_t>(), 15);
   EXPECT_EQ(sum(x, {-1}, true).shape(), (Shape{2, 1}));
-  EXPECT_EQ(mean(x, {0}, false, DType::f64).to_vector<double>(), (std::vector<double>{1.5, 2.5, 3.5}));
+  EXPECT_EQ(mean(x, {0}, false, DType::f64).to_vector<double>(),
+            (std::vector<double>{1.5, 2.5, 3.5}));
   EXPECT_EQ(mean(x.to(DType::bf16)).dtype(), DType::bf16);
   EXPECT_EQ(amax(x, {}).dtype(), DType::i64);
   EXPECT_EQ(max(x, 1).first.shape(), (Shape{2}));

@@ -159,10 +159,18 @@ void reduce_plan(const Plan& p, Acc init, const Step& step, const Merge& merge, 
     Acc acc[kCols];
     const int64_t k0 = o * inner + i0;
     std::fill(acc, acc + w, init);
-    for (int64_t r = 0; r < red; ++r) {
-      const T* row = x + (o * red + r) * inner + i0;
-      for (int64_t i = 0; i < w; ++i) acc[i] = step(acc[i], row[i], k0 + i);
+    const T* row = x + o * red * inner + i0;
+    int64_t r = 0;
+    // Four rows per sweep: the accumulators are loaded and stored a quarter as often.
+    for (; r + 4 <= red; r += 4, row += 4 * inner) {
+      const T *r1 = row + inner, *r2 = row + 2 * inner, *r3 = row + 3 * inner;
+      for (int64_t i = 0; i < w; ++i) {
+        const int64_t k = k0 + i;
+        acc[i] = step(step(step(step(acc[i], row[i], k), r1[i], k), r2[i], k), r3[i], k);
+      }
     }
+    for (; r < red; ++r, row += inner)
+      for (int64_t i = 0; i < w; ++i) acc[i] = step(acc[i], row[i], k0 + i);
     std::copy(acc, acc + w, res + k0);
   });
 }

@@ -63,14 +63,13 @@ uint64_t dim_mask(const std::vector<int64_t>& dims, int64_t ndim, const char* op
   uint64_t mask = 0;
   for (int64_t d : dims) {
     const int64_t w = wrap_dim(d, ndim, op);
-    if (ndim == 0) continue;
     if (mask & (1ull << w)) {
       throw ValueError(fmt::format("{}: dim {} appears more than once in dims [{}]", op, w,
                                    fmt::join(dims, ",")));
     }
     mask |= 1ull << w;
   }
-  return mask;
+  return ndim == 0 ? 0 : mask;  // a 0-d tensor has no dims to reduce
 }
 
 }  // namespace anvil

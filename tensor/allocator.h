@@ -23,9 +23,14 @@ class Allocator {
   virtual void deallocate(void* ptr, size_t nbytes, Device device) = 0;
   virtual MemoryStats stats(Device device) const = 0;
   virtual void reset_peak(Device device) = 0;
+  // Returns cached, unused memory to the system.
+  virtual void empty_cache(Device device) {}
 };
 
-// The 64-byte aligned host allocator.
+// The host allocator: 64-byte aligned; blocks of 1 MiB and more are 2 MiB aligned, backed by
+// transparent huge pages where the kernel allows, and cached for reuse when freed (up to
+// ANVIL_CPU_CACHE_MB, default 2048; 0 turns the cache off), so that a training step that frees
+// and reallocates the same large activations does not pay page faults every time.
 Allocator* cpu_allocator();
 
 // The allocator for a device (the CUDA caching allocator for cuda devices); throws when anvil was
@@ -37,5 +42,6 @@ void register_allocator(DeviceType type, Allocator* allocator);
 
 MemoryStats memory_stats(Device device);
 void reset_peak_memory_stats(Device device);
+void empty_cache(Device device);
 
 }  // namespace anvil

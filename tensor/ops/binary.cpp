@@ -107,18 +107,21 @@ Device common_device(const char* name, std::span<const Operand> xs) {
   return first ? first->device() : Device::cpu();
 }
 
-Shape common_shape(const char* name, std::span<const Operand> xs) {
-  std::optional<Shape> shape;
+// The broadcast shape of the tensors: the first tensor's own shape when nothing broadcasts (no
+// copy: this runs on every op), else built in `storage`.
+const Shape& common_shape(const char* name, std::span<const Operand> xs, Shape& storage) {
+  const Shape* shape = nullptr;
   for (const Operand& x : xs) {
     if (!x.is_tensor()) continue;
     const Shape& s = x.tensor().shape();
     if (!shape) {
-      shape = s;
+      shape = &s;
     } else if (s != *shape) {
-      shape = broadcast_shapes(*shape, s, name);
+      storage = broadcast_shapes(*shape, s, name);
+      shape = &storage;
     }
   }
-  return shape.value_or(Shape{});
+  return shape ? *shape : storage;
 }
 
 template <OpId op>
@@ -155,7 +158,8 @@ void invoke(Fn fn, const Tensor& out, const std::array<Tensor, N>& in, const Sca
 template <OpId op, size_t N>
 Tensor run(const Spec& spec, const Scalar& param, const std::array<Operand, N>& xs) {
   const Device device = common_device(spec.name, xs);
-  const Shape shape = common_shape(spec.name, xs);
+  Shape storage;
+  const Shape& shape = common_shape(spec.name, xs, storage);
   const auto fn = find_kernel<op>(spec, device, xs);
   Tensor out = empty(shape, TensorOptions(spec.out, device));
   invoke(fn, out, kernel_inputs(spec, xs, device, shape), param, std::make_index_sequence<N>{});
@@ -174,7 +178,8 @@ template <OpId op, size_t N>
 Tensor& run_inplace(Tensor& self, const Spec& spec, const Scalar& param,
                     const std::array<Operand, N>& xs) {
   const Device device = common_device(spec.name, xs);
-  const Shape shape = common_shape(spec.name, xs);
+  Shape storage;
+  const Shape& shape = common_shape(spec.name, xs, storage);
   ANVIL_CHECK(self.device() == device, "{}: expected all tensors on the device of {}, got {}",
               spec.name, self.describe(), describe_all(xs));
   ANVIL_CHECK(shape == self.shape(),

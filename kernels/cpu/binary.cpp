@@ -368,7 +368,8 @@ void addcdiv_kernel(const Tensor& out, const Tensor& self, const Tensor& t1, con
   visit<kFloatingTypes>(out.dtype(), [&]<class T>() {
     using A = acc_t<T>;
     const A v = value.to<A>();
-    ternary_loop<T, T, T, T>(out, self, t1, t2, [v](A s, A x, A y) { return s + v * (x / y); });
+    // (v * x) / y, PyTorch's order of operations.
+    ternary_loop<T, T, T, T>(out, self, t1, t2, [v](A s, A x, A y) { return s + v * x / y; });
   });
 }
 

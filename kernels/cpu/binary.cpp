@@ -1,6 +1,6 @@
 // CPU kernels of the elementwise binary and ternary ops. Each op is a small functor on the
-// compute type (float for f16/bf16); the loops give contiguous rows, and rows with one
-// broadcast (stride-0) operand such as a Scalar, plain pointer loops that vectorize.
+// compute type (float for f16/bf16). Contiguous rows, and rows where one operand is broadcast
+// (stride 0, e.g. a Scalar), run plain pointer loops that vectorize.
 #include <atomic>
 #include <cmath>
 #include <type_traits>

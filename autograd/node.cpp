@@ -6,6 +6,7 @@
 #include "autograd/anomaly.h"
 #include "autograd/function.h"
 #include "autograd/meta.h"
+#include "tensor/ops/binary.h"
 #include "tensor/ops/factory.h"
 
 namespace anvil::autograd {
@@ -107,20 +108,7 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grad_outputs) {
 Tensor add_gradients(const Tensor& a, const Tensor& b) {
   ANVIL_INTERNAL_ASSERT(a.shape() == b.shape() && a.dtype() == b.dtype() &&
                         a.device() == b.device());
-  ANVIL_CHECK(a.is_cpu(), "backward: summing gradients {} and {} on {} is not supported yet",
-              a.describe(), b.describe(), a.device().str());
-  const Tensor x = a.contiguous(), y = b.contiguous();
-  Tensor out = empty(a.shape(), TensorOptions(a.dtype(), a.device()));
-  const int64_t n = out.numel();
-  visit_dtype(a.dtype(), [&]<class T>() {
-    const T* px = x.data_ptr<T>();
-    const T* py = y.data_ptr<T>();
-    T* po = out.data_ptr<T>();
-    for (int64_t i = 0; i < n; ++i) {
-      po[i] = cast_value<T>(static_cast<acc_t<T>>(px[i]) + static_cast<acc_t<T>>(py[i]));
-    }
-  });
-  return out;
+  return add(a, b);
 }
 
 // ---- per-tensor state -------------------------------------------------------------------------

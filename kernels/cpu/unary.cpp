@@ -1,13 +1,18 @@
 // CPU kernels of the elementwise unary ops. Each op is a small functor over the compute type A
 // (float for f16/bf16, the element type otherwise): operator() is the math for one element and
 // serves every dtype; ops with transcendental math also have vec(), the same formula on an Eigen
-// array of a contiguous f32/f64 run, so that it vectorizes (std::exp and friends do not).
-#include <unsupported/Eigen/SpecialFunctions>
+// array of f32/f64 (16-bit floats are computed in f32), so that it vectorizes (std::exp and
+// friends do not).
 
+// GCC 12 reports false "(may be) used uninitialized" warnings inside Eigen's AVX-512 packet code.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
+#include <unsupported/Eigen/SpecialFunctions>
 
 #include "kernels/cpu/loops.h"
 #include "tensor/dispatch.h"
@@ -26,20 +31,31 @@ concept Vectorized = requires(const Op& op, ArrayMap<T> o, const ConstArrayMap<T
   op.vec(o, x);
 };
 
-template <class T>
-inline constexpr bool is_eigen_float_v = std::is_same_v<T, float> || std::is_same_v<T, double>;
+// Elements per chunk of a run that is not a contiguous f32/f64 run (16-bit floats, strides): it
+// is gathered into a buffer of the compute type, transformed there by vec(), and scattered back.
+constexpr int64_t kChunk = 256;
 
 template <class T, class Op>
 void run(const Tensor& out, const Tensor& in, const Op& op) {
   using A = acc_t<T>;
-  if constexpr (is_eigen_float_v<T> && Vectorized<Op, T>) {
+  if constexpr (std::is_floating_point_v<A> && Vectorized<Op, A>) {
     for_each_row<2>({&out, &in}, [&](char** p, const int64_t* s, int64_t n) {
-      if (s[0] == int64_t(sizeof(T)) && s[1] == int64_t(sizeof(T))) {
-        ArrayMap<T> o(reinterpret_cast<T*>(p[0]), n);
-        op.vec(o, ConstArrayMap<T>(reinterpret_cast<const T*>(p[1]), n));
-      } else {
-        for (int64_t i = 0; i < n; ++i)
-          *reinterpret_cast<T*>(p[0] + i * s[0]) = op(*reinterpret_cast<const T*>(p[1] + i * s[1]));
+      if (std::is_same_v<T, A> && s[0] == int64_t(sizeof(T)) && s[1] == int64_t(sizeof(T))) {
+        ArrayMap<A> o(reinterpret_cast<A*>(p[0]), n);
+        op.vec(o, ConstArrayMap<A>(reinterpret_cast<const A*>(p[1]), n));
+        return;
+      }
+      A buf[kChunk];
+      for (int64_t begin = 0; begin < n; begin += kChunk) {
+        const int64_t m = std::min(kChunk, n - begin);
+        const char* x = p[1] + begin * s[1];
+        char* o = p[0] + begin * s[0];
+        for (int64_t i = 0; i < m; ++i)
+          buf[i] = static_cast<A>(*reinterpret_cast<const T*>(x + i * s[1]));
+        ArrayMap<A> b(buf, m);
+        op.vec(b, ConstArrayMap<A>(buf, m));
+        for (int64_t i = 0; i < m; ++i)
+          *reinterpret_cast<T*>(o + i * s[0]) = static_cast<T>(buf[i]);
       }
     });
   } else {
@@ -96,15 +112,15 @@ struct Sign : NoArgs<A> {
 };
 
 // A float function without parameters: its math for one element and for an Eigen array.
-#define ANVIL_FLOAT_FN(Name, scalar_expr, vec_expr)                  \
-  template <class A>                                                 \
-  struct Name : NoArgs<A> {                                          \
-    using NoArgs<A>::NoArgs;                                         \
-    A operator()(A x) const { return scalar_expr; }                  \
-    template <class O, class X>                                      \
-    void vec(O& o, const X& x) const {                               \
-      o = vec_expr;                                                  \
-    }                                                                \
+#define ANVIL_FLOAT_FN(Name, scalar_expr, vec_expr) \
+  template <class A>                                \
+  struct Name : NoArgs<A> {                         \
+    using NoArgs<A>::NoArgs;                        \
+    A operator()(A x) const { return scalar_expr; } \
+    template <class O, class X>                     \
+    void vec(O& o, const X& x) const {              \
+      o = vec_expr;                                 \
+    }                                               \
   };
 ANVIL_FLOAT_FN(Exp, std::exp(x), x.exp())
 ANVIL_FLOAT_FN(Expm1, std::expm1(x), x.expm1())
@@ -159,8 +175,10 @@ template <class A>
 struct Floor : NoArgs<A> {
   using NoArgs<A>::NoArgs;
   A operator()(A x) const {
-    if constexpr (std::is_floating_point_v<A>) return std::floor(x);
-    else return x;
+    if constexpr (std::is_floating_point_v<A>)
+      return std::floor(x);
+    else
+      return x;
   }
 };
 
@@ -168,8 +186,10 @@ template <class A>
 struct Ceil : NoArgs<A> {
   using NoArgs<A>::NoArgs;
   A operator()(A x) const {
-    if constexpr (std::is_floating_point_v<A>) return std::ceil(x);
-    else return x;
+    if constexpr (std::is_floating_point_v<A>)
+      return std::ceil(x);
+    else
+      return x;
   }
 };
 
@@ -238,8 +258,7 @@ struct Gelu {
 
 template <class A>
 struct Softplus {
-  explicit Softplus(const UnaryArgs& args)
-      : beta(args.a.to<A>()), threshold(args.b.to<A>()) {}
+  explicit Softplus(const UnaryArgs& args) : beta(args.a.to<A>()), threshold(args.b.to<A>()) {}
   // Above the threshold softplus is x to within rounding, and exp would overflow.
   A operator()(A x) const {
     return x * beta > threshold ? x : std::log1p(std::exp(x * beta)) / beta;
@@ -327,11 +346,17 @@ void pow_tensor_scalar(const Tensor& out, const Tensor& in, const UnaryArgs& arg
   using A = acc_t<T>;
   if constexpr (std::is_floating_point_v<A>) {
     const double e = args.a.to_double();
-    if (e == 2) return map_elementwise<T, T>(out, [](T x) { return T(A(x) * A(x)); }, in);
-    if (e == 3) return map_elementwise<T, T>(out, [](T x) { return T(A(x) * A(x) * A(x)); }, in);
+    if (e == 2)
+      return map_elementwise<T, T>(
+          out, [](T x) { return T(A(x) * A(x)); }, in);
+    if (e == 3)
+      return map_elementwise<T, T>(
+          out, [](T x) { return T(A(x) * A(x) * A(x)); }, in);
     if (e == 0.5) return run<T>(out, in, Sqrt<A>(args));
     if (e == -0.5) return run<T>(out, in, Rsqrt<A>(args));
-    if (e == -1) return map_elementwise<T, T>(out, [](T x) { return T(A(1) / A(x)); }, in);
+    if (e == -1)
+      return map_elementwise<T, T>(
+          out, [](T x) { return T(A(1) / A(x)); }, in);
   }
   run<T>(out, in, PowTensorScalar<A>(args));
 }
@@ -344,7 +369,8 @@ void pow_tensor_scalar_kernel(const Tensor& out, const Tensor& in, const UnaryAr
 
 void logical_not_kernel(const Tensor& out, const Tensor& in, const UnaryArgs&) {
   visit_dtype(in.dtype(), [&]<class T>() {
-    map_elementwise<bool, T>(out, [](T x) { return !cast_value<bool>(x); }, in);
+    map_elementwise<bool, T>(
+        out, [](T x) { return !cast_value<bool>(x); }, in);
   });
 }
 

@@ -13,13 +13,14 @@ namespace {
 // An integer result reduced into the range of dtype t the way integer arithmetic wraps around
 // (u8 -3 is 253); floating results pass through.
 double wrap(DType t, double v) {
-  const auto modulo = [&](double m, double lowest) {
-    return v - m * std::floor((v - lowest) / m);
-  };
+  const auto modulo = [&](double m, double lowest) { return v - m * std::floor((v - lowest) / m); };
   switch (t) {
-    case DType::u8: return modulo(256.0, 0.0);
-    case DType::i32: return modulo(4294967296.0, -2147483648.0);
-    default: return v;
+    case DType::u8:
+      return modulo(256.0, 0.0);
+    case DType::i32:
+      return modulo(4294967296.0, -2147483648.0);
+    default:
+      return v;
   }
 }
 
@@ -27,19 +28,22 @@ double wrap(DType t, double v) {
 template <class F>
 void map_wrapped(const Tensor& out, const Tensor& in, const F& f) {
   const DType t = out.dtype();
-  map(out, [&](double x) { return wrap(t, f(x)); }, in);
+  map(
+      out, [&](double x) { return wrap(t, f(x)); }, in);
 }
 
-#define ANVIL_REF_UNARY(name, types, expr)                                          \
-  void ref_##name(const Tensor& out, const Tensor& in, const UnaryArgs& args) {    \
-    [[maybe_unused]] const double a = args.a.to_double();                          \
-    [[maybe_unused]] const double b = args.b.to_double();                          \
-    [[maybe_unused]] const double c = args.c.to_double();                          \
-    map_wrapped(out, in, [&](double x) -> double { return expr; });                \
-  }                                                                                \
+#define ANVIL_REF_UNARY(name, types, expr)                                      \
+  void ref_##name(const Tensor& out, const Tensor& in, const UnaryArgs& args) { \
+    [[maybe_unused]] const double a = args.a.to_double();                       \
+    [[maybe_unused]] const double b = args.b.to_double();                       \
+    [[maybe_unused]] const double c = args.c.to_double();                       \
+    map_wrapped(out, in, [&](double x) -> double { return expr; });             \
+  }                                                                             \
   ANVIL_REGISTER_KERNEL(name, ref, types, ref_##name);
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double sigmoid(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
 
 double gelu(double x, bool tanh_form) {
   if (tanh_form) {
@@ -94,9 +98,9 @@ ANVIL_REF_UNARY(relu6, kNumericTypes, std::isnan(x) ? x : std::min(std::max(x, 0
 ANVIL_REF_UNARY(leaky_relu, kFloatingTypes, x > 0 ? x : a * x)
 ANVIL_REF_UNARY(elu, kFloatingTypes, x > 0 ? b * x : a * b * (std::exp(c * x) - 1.0))
 ANVIL_REF_UNARY(gelu, kFloatingTypes, gelu(x, a != 0))
-ANVIL_REF_UNARY(silu, kFloatingTypes, x * sigmoid(x))
-ANVIL_REF_UNARY(softplus, kFloatingTypes, a * x > b ? x : std::log(1.0 + std::exp(a * x)) / a)
-ANVIL_REF_UNARY(hardswish, kFloatingTypes, x * std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0)
+ANVIL_REF_UNARY(silu, kFloatingTypes, x* sigmoid(x))
+ANVIL_REF_UNARY(softplus, kFloatingTypes, a* x > b ? x : std::log(1.0 + std::exp(a * x)) / a)
+ANVIL_REF_UNARY(hardswish, kFloatingTypes, x* std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0)
 ANVIL_REF_UNARY(erf, kFloatingTypes, std::erf(x))
 ANVIL_REF_UNARY(floor, kNumericTypes, std::floor(x))
 ANVIL_REF_UNARY(ceil, kNumericTypes, std::ceil(x))

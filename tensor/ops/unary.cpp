@@ -17,7 +17,9 @@ void check_input(const char* op, const Tensor& x) {
 }
 
 // Integer and bool inputs of float functions (exp, sigmoid, ...) compute in the default float.
-DType float_result(const Tensor& x) { return x.is_floating_point() ? x.dtype() : kDefaultFloat; }
+DType float_result(const Tensor& x) {
+  return x.is_floating_point() ? x.dtype() : kDefaultFloat;
+}
 
 DType floating_only(const char* op, const Tensor& x) {
   check_input(op, x);
@@ -35,8 +37,12 @@ DType no_bool(const char* op, const Tensor& x) {
 
 // PyTorch's result_type of a tensor and scalars: a scalar changes the dtype only when it is of a
 // higher category (bool < integer < floating) than the tensor, and then gives its default dtype.
-int category(DType t) { return t == DType::boolean ? 0 : is_integral(t) ? 1 : 2; }
-int category(const Scalar& s) { return s.is_bool() ? 0 : s.is_integral() ? 1 : 2; }
+int category(DType t) {
+  return t == DType::boolean ? 0 : is_integral(t) ? 1 : 2;
+}
+int category(const Scalar& s) {
+  return s.is_bool() ? 0 : s.is_integral() ? 1 : 2;
+}
 DType result_type(DType t, const Scalar& s) {
   return category(s) > category(t) ? s.default_dtype() : t;
 }
@@ -76,8 +82,7 @@ DType square_result(const char* op, const Tensor& x) {
 DType round_result(const char* op, const Tensor& x, int64_t decimals) {
   const DType t = no_bool(op, x);
   ANVIL_CHECK(decimals == 0 || x.is_floating_point(),
-              "{}: decimals={} needs a floating-point tensor, got {}", op, decimals,
-              x.describe());
+              "{}: decimals={} needs a floating-point tensor, got {}", op, decimals, x.describe());
   return t;
 }
 
@@ -121,10 +126,14 @@ DType pow_result(const char* op, DType t, const Scalar& exponent, const Tensor& 
 // The largest finite value of a floating dtype.
 double finite_max(DType t) {
   switch (t) {
-    case DType::f16: return 65504.0;
-    case DType::bf16: return 3.3895313892515355e38;
-    case DType::f32: return FLT_MAX;
-    default: return DBL_MAX;
+    case DType::f16:
+      return 65504.0;
+    case DType::bf16:
+      return 3.3895313892515355e38;
+    case DType::f32:
+      return FLT_MAX;
+    default:
+      return DBL_MAX;
   }
 }
 
@@ -148,25 +157,28 @@ UnaryArgs gelu_args(GeluApprox approximate) {
 
 Tensor neg(const Tensor& x) {
   check_input("neg", x);
-  ANVIL_CHECK(x.dtype() != DType::boolean,
-              "neg: negation of bool tensor {} is not supported; use logical_not() to invert a mask",
-              x.describe());
+  ANVIL_CHECK(
+      x.dtype() != DType::boolean,
+      "neg: negation of bool tensor {} is not supported; use logical_not() to invert a mask",
+      x.describe());
   return apply<OpId::neg>(x, x.dtype());
 }
-Tensor abs(const Tensor& x) { return apply<OpId::abs>(x, no_bool("abs", x)); }
+Tensor abs(const Tensor& x) {
+  return apply<OpId::abs>(x, no_bool("abs", x));
+}
 Tensor sign(const Tensor& x) {
   check_input("sign", x);
   return apply<OpId::sign>(x, x.dtype());
 }
 
-#define ANVIL_FLOAT_UNARY(name)                     \
-  Tensor name(const Tensor& x) {                    \
-    check_input(#name, x);                          \
-    return apply<OpId::name>(x, float_result(x));   \
-  }                                                 \
-  Tensor& name##_(Tensor& x) {                      \
-    check_input(#name "_", x);                      \
-    return apply_<OpId::name>(x, float_result(x));  \
+#define ANVIL_FLOAT_UNARY(name)                    \
+  Tensor name(const Tensor& x) {                   \
+    check_input(#name, x);                         \
+    return apply<OpId::name>(x, float_result(x));  \
+  }                                                \
+  Tensor& name##_(Tensor& x) {                     \
+    check_input(#name "_", x);                     \
+    return apply_<OpId::name>(x, float_result(x)); \
   }
 ANVIL_FLOAT_UNARY(exp)
 ANVIL_FLOAT_UNARY(expm1)
@@ -183,9 +195,15 @@ ANVIL_FLOAT_UNARY(sigmoid)
 ANVIL_FLOAT_UNARY(erf)
 #undef ANVIL_FLOAT_UNARY
 
-Tensor square(const Tensor& x) { return apply<OpId::square>(x, square_result("square", x)); }
-Tensor relu(const Tensor& x) { return apply<OpId::relu>(x, no_bool("relu", x)); }
-Tensor relu6(const Tensor& x) { return apply<OpId::relu6>(x, no_bool("relu6", x)); }
+Tensor square(const Tensor& x) {
+  return apply<OpId::square>(x, square_result("square", x));
+}
+Tensor relu(const Tensor& x) {
+  return apply<OpId::relu>(x, no_bool("relu", x));
+}
+Tensor relu6(const Tensor& x) {
+  return apply<OpId::relu6>(x, no_bool("relu6", x));
+}
 Tensor leaky_relu(const Tensor& x, const Scalar& negative_slope) {
   return apply<OpId::leaky_relu>(x, floating_only("leaky_relu", x), {negative_slope});
 }
@@ -195,15 +213,21 @@ Tensor elu(const Tensor& x, const Scalar& alpha, const Scalar& scale, const Scal
 Tensor gelu(const Tensor& x, GeluApprox approximate) {
   return apply<OpId::gelu>(x, floating_only("gelu", x), gelu_args(approximate));
 }
-Tensor silu(const Tensor& x) { return apply<OpId::silu>(x, floating_only("silu", x)); }
+Tensor silu(const Tensor& x) {
+  return apply<OpId::silu>(x, floating_only("silu", x));
+}
 Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
   return apply<OpId::softplus>(x, floating_only("softplus", x), {beta, threshold});
 }
 Tensor hardswish(const Tensor& x) {
   return apply<OpId::hardswish>(x, floating_only("hardswish", x));
 }
-Tensor floor(const Tensor& x) { return apply<OpId::floor>(x, no_bool("floor", x)); }
-Tensor ceil(const Tensor& x) { return apply<OpId::ceil>(x, no_bool("ceil", x)); }
+Tensor floor(const Tensor& x) {
+  return apply<OpId::floor>(x, no_bool("floor", x));
+}
+Tensor ceil(const Tensor& x) {
+  return apply<OpId::ceil>(x, no_bool("ceil", x));
+}
 Tensor round(const Tensor& x, int64_t decimals) {
   return apply<OpId::round>(x, round_result("round", x, decimals), {decimals});
 }
@@ -243,14 +267,22 @@ Tensor& neg_(Tensor& x) {
               x.describe());
   return apply_<OpId::neg>(x, x.dtype());
 }
-Tensor& abs_(Tensor& x) { return apply_<OpId::abs>(x, no_bool("abs_", x)); }
+Tensor& abs_(Tensor& x) {
+  return apply_<OpId::abs>(x, no_bool("abs_", x));
+}
 Tensor& sign_(Tensor& x) {
   check_input("sign_", x);
   return apply_<OpId::sign>(x, x.dtype());
 }
-Tensor& square_(Tensor& x) { return apply_<OpId::square>(x, square_result("square_", x)); }
-Tensor& relu_(Tensor& x) { return apply_<OpId::relu>(x, no_bool("relu_", x)); }
-Tensor& relu6_(Tensor& x) { return apply_<OpId::relu6>(x, no_bool("relu6_", x)); }
+Tensor& square_(Tensor& x) {
+  return apply_<OpId::square>(x, square_result("square_", x));
+}
+Tensor& relu_(Tensor& x) {
+  return apply_<OpId::relu>(x, no_bool("relu_", x));
+}
+Tensor& relu6_(Tensor& x) {
+  return apply_<OpId::relu6>(x, no_bool("relu6_", x));
+}
 Tensor& leaky_relu_(Tensor& x, const Scalar& negative_slope) {
   return apply_<OpId::leaky_relu>(x, floating_only("leaky_relu_", x), {negative_slope});
 }
@@ -260,12 +292,18 @@ Tensor& elu_(Tensor& x, const Scalar& alpha, const Scalar& scale, const Scalar& 
 Tensor& gelu_(Tensor& x, GeluApprox approximate) {
   return apply_<OpId::gelu>(x, floating_only("gelu_", x), gelu_args(approximate));
 }
-Tensor& silu_(Tensor& x) { return apply_<OpId::silu>(x, floating_only("silu_", x)); }
+Tensor& silu_(Tensor& x) {
+  return apply_<OpId::silu>(x, floating_only("silu_", x));
+}
 Tensor& hardswish_(Tensor& x) {
   return apply_<OpId::hardswish>(x, floating_only("hardswish_", x));
 }
-Tensor& floor_(Tensor& x) { return apply_<OpId::floor>(x, no_bool("floor_", x)); }
-Tensor& ceil_(Tensor& x) { return apply_<OpId::ceil>(x, no_bool("ceil_", x)); }
+Tensor& floor_(Tensor& x) {
+  return apply_<OpId::floor>(x, no_bool("floor_", x));
+}
+Tensor& ceil_(Tensor& x) {
+  return apply_<OpId::ceil>(x, no_bool("ceil_", x));
+}
 Tensor& round_(Tensor& x, int64_t decimals) {
   return apply_<OpId::round>(x, round_result("round_", x, decimals), {decimals});
 }
@@ -293,33 +331,73 @@ Tensor& logical_not_(Tensor& x) {
 
 // ---- Tensor methods ----------------------------------------------------------------------------
 
-Tensor& Tensor::neg_() { return anvil::neg_(*this); }
-Tensor& Tensor::abs_() { return anvil::abs_(*this); }
-Tensor& Tensor::exp_() { return anvil::exp_(*this); }
-Tensor& Tensor::log_() { return anvil::log_(*this); }
-Tensor& Tensor::sqrt_() { return anvil::sqrt_(*this); }
-Tensor& Tensor::sigmoid_() { return anvil::sigmoid_(*this); }
-Tensor& Tensor::tanh_() { return anvil::tanh_(*this); }
-Tensor& Tensor::relu_() { return anvil::relu_(*this); }
+Tensor& Tensor::neg_() {
+  return anvil::neg_(*this);
+}
+Tensor& Tensor::abs_() {
+  return anvil::abs_(*this);
+}
+Tensor& Tensor::exp_() {
+  return anvil::exp_(*this);
+}
+Tensor& Tensor::log_() {
+  return anvil::log_(*this);
+}
+Tensor& Tensor::sqrt_() {
+  return anvil::sqrt_(*this);
+}
+Tensor& Tensor::sigmoid_() {
+  return anvil::sigmoid_(*this);
+}
+Tensor& Tensor::tanh_() {
+  return anvil::tanh_(*this);
+}
+Tensor& Tensor::relu_() {
+  return anvil::relu_(*this);
+}
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   return anvil::clamp_(*this, std::move(min), std::move(max));
 }
-Tensor& Tensor::pow_(const Scalar& exponent) { return anvil::pow_(*this, exponent); }
+Tensor& Tensor::pow_(const Scalar& exponent) {
+  return anvil::pow_(*this, exponent);
+}
 
-Tensor Tensor::neg() const { return anvil::neg(*this); }
-Tensor Tensor::abs() const { return anvil::abs(*this); }
-Tensor Tensor::exp() const { return anvil::exp(*this); }
-Tensor Tensor::log() const { return anvil::log(*this); }
-Tensor Tensor::sqrt() const { return anvil::sqrt(*this); }
-Tensor Tensor::square() const { return anvil::square(*this); }
-Tensor Tensor::sigmoid() const { return anvil::sigmoid(*this); }
-Tensor Tensor::tanh() const { return anvil::tanh(*this); }
-Tensor Tensor::relu() const { return anvil::relu(*this); }
+Tensor Tensor::neg() const {
+  return anvil::neg(*this);
+}
+Tensor Tensor::abs() const {
+  return anvil::abs(*this);
+}
+Tensor Tensor::exp() const {
+  return anvil::exp(*this);
+}
+Tensor Tensor::log() const {
+  return anvil::log(*this);
+}
+Tensor Tensor::sqrt() const {
+  return anvil::sqrt(*this);
+}
+Tensor Tensor::square() const {
+  return anvil::square(*this);
+}
+Tensor Tensor::sigmoid() const {
+  return anvil::sigmoid(*this);
+}
+Tensor Tensor::tanh() const {
+  return anvil::tanh(*this);
+}
+Tensor Tensor::relu() const {
+  return anvil::relu(*this);
+}
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
   return anvil::clamp(*this, std::move(min), std::move(max));
 }
-Tensor Tensor::pow(const Scalar& exponent) const { return anvil::pow(*this, exponent); }
+Tensor Tensor::pow(const Scalar& exponent) const {
+  return anvil::pow(*this, exponent);
+}
 
-Tensor operator-(const Tensor& a) { return neg(a); }
+Tensor operator-(const Tensor& a) {
+  return neg(a);
+}
 
 }  // namespace anvil

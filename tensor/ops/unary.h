@@ -94,39 +94,39 @@ struct UnaryArgs {
 // tensor (in-place ops).
 using UnaryKernel = void (*)(const Tensor& out, const Tensor& in, const UnaryArgs& args);
 
-#define ANVIL_UNARY_OPS(X)               \
-  X(neg, UnaryKernel)                    \
-  X(abs, UnaryKernel)                    \
-  X(sign, UnaryKernel)                   \
-  X(exp, UnaryKernel)                    \
-  X(expm1, UnaryKernel)                  \
-  X(log, UnaryKernel)                    \
-  X(log1p, UnaryKernel)                  \
-  X(log2, UnaryKernel)                   \
-  X(sqrt, UnaryKernel)                   \
-  X(rsqrt, UnaryKernel)                  \
-  X(reciprocal, UnaryKernel)             \
-  X(square, UnaryKernel)                 \
-  X(sin, UnaryKernel)                    \
-  X(cos, UnaryKernel)                    \
-  X(tanh, UnaryKernel)                   \
-  X(sigmoid, UnaryKernel)                \
-  X(relu, UnaryKernel)                   \
-  X(relu6, UnaryKernel)                  \
-  X(leaky_relu, UnaryKernel)             \
-  X(elu, UnaryKernel)                    \
-  X(gelu, UnaryKernel)                   \
-  X(silu, UnaryKernel)                   \
-  X(softplus, UnaryKernel)               \
-  X(hardswish, UnaryKernel)              \
-  X(erf, UnaryKernel)                    \
-  X(floor, UnaryKernel)                  \
-  X(ceil, UnaryKernel)                   \
-  X(round, UnaryKernel)                  \
-  X(clamp, UnaryKernel)                  \
-  X(pow_tensor_scalar, UnaryKernel)      \
-  X(pow_scalar_tensor, UnaryKernel)      \
-  X(nan_to_num, UnaryKernel)             \
+#define ANVIL_UNARY_OPS(X)          \
+  X(neg, UnaryKernel)               \
+  X(abs, UnaryKernel)               \
+  X(sign, UnaryKernel)              \
+  X(exp, UnaryKernel)               \
+  X(expm1, UnaryKernel)             \
+  X(log, UnaryKernel)               \
+  X(log1p, UnaryKernel)             \
+  X(log2, UnaryKernel)              \
+  X(sqrt, UnaryKernel)              \
+  X(rsqrt, UnaryKernel)             \
+  X(reciprocal, UnaryKernel)        \
+  X(square, UnaryKernel)            \
+  X(sin, UnaryKernel)               \
+  X(cos, UnaryKernel)               \
+  X(tanh, UnaryKernel)              \
+  X(sigmoid, UnaryKernel)           \
+  X(relu, UnaryKernel)              \
+  X(relu6, UnaryKernel)             \
+  X(leaky_relu, UnaryKernel)        \
+  X(elu, UnaryKernel)               \
+  X(gelu, UnaryKernel)              \
+  X(silu, UnaryKernel)              \
+  X(softplus, UnaryKernel)          \
+  X(hardswish, UnaryKernel)         \
+  X(erf, UnaryKernel)               \
+  X(floor, UnaryKernel)             \
+  X(ceil, UnaryKernel)              \
+  X(round, UnaryKernel)             \
+  X(clamp, UnaryKernel)             \
+  X(pow_tensor_scalar, UnaryKernel) \
+  X(pow_scalar_tensor, UnaryKernel) \
+  X(nan_to_num, UnaryKernel)        \
   X(logical_not, UnaryKernel)
 
 }  // namespace anvil

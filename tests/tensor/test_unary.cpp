@@ -73,21 +73,20 @@ std::vector<OpInfo> unary_op_table() {
       unary("sin", [](const Tensor& x) { return sin(x); }, kAllTypes, -4, 4, {O::sin}),
       unary("cos", [](const Tensor& x) { return cos(x); }, kAllTypes, -4, 4, {O::cos}),
       unary("tanh", [](const Tensor& x) { return tanh(x); }, kAllTypes, -4, 4, {O::tanh}),
-      unary("sigmoid", [](const Tensor& x) { return sigmoid(x); }, kAllTypes, -6, 6,
-            {O::sigmoid}),
+      unary("sigmoid", [](const Tensor& x) { return sigmoid(x); }, kAllTypes, -6, 6, {O::sigmoid}),
       unary("erf", [](const Tensor& x) { return erf(x); }, kAllTypes, -3, 3, {O::erf}),
       unary("relu", [](const Tensor& x) { return relu(x); }, kNumericTypes, -8, 8, {O::relu}),
       unary("relu6", [](const Tensor& x) { return relu6(x); }, kNumericTypes, -8, 8, {O::relu6}),
       unary("leaky_relu", [](const Tensor& x) { return leaky_relu(x); }, kFloatOnly, -4, 4,
             {O::leaky_relu}),
-      unary("leaky_relu_slope02", [](const Tensor& x) { return leaky_relu(x, 0.2); }, kFloatOnly, -4,
-            4, {O::leaky_relu}),
+      unary("leaky_relu_slope02", [](const Tensor& x) { return leaky_relu(x, 0.2); }, kFloatOnly,
+            -4, 4, {O::leaky_relu}),
       unary("elu", [](const Tensor& x) { return elu(x); }, kFloatOnly, -4, 4, {O::elu}),
-      unary("elu_params", [](const Tensor& x) { return elu(x, 0.5, 1.5, 2.0); }, kFloatOnly, -4,
-            4, {O::elu}),
+      unary("elu_params", [](const Tensor& x) { return elu(x, 0.5, 1.5, 2.0); }, kFloatOnly, -4, 4,
+            {O::elu}),
       unary("gelu", [](const Tensor& x) { return gelu(x); }, kFloatOnly, -5, 5, {O::gelu}),
-      unary("gelu_tanh", [](const Tensor& x) { return gelu(x, GeluApprox::tanh); }, kFloatOnly,
-            -5, 5, {O::gelu}),
+      unary("gelu_tanh", [](const Tensor& x) { return gelu(x, GeluApprox::tanh); }, kFloatOnly, -5,
+            5, {O::gelu}),
       unary("silu", [](const Tensor& x) { return silu(x); }, kFloatOnly, -6, 6, {O::silu}),
       unary("softplus", [](const Tensor& x) { return softplus(x); }, kFloatOnly, -6, 6,
             {O::softplus}),
@@ -98,14 +97,15 @@ std::vector<OpInfo> unary_op_table() {
       unary("floor", [](const Tensor& x) { return floor(x); }, kNumericTypes, -5, 5, {O::floor}),
       unary("ceil", [](const Tensor& x) { return ceil(x); }, kNumericTypes, -5, 5, {O::ceil}),
       unary("round", [](const Tensor& x) { return round(x); }, kNumericTypes, -5, 5, {O::round}),
-      unary("round_decimals2", [](const Tensor& x) { return round(x, 2); }, kFloatOnly, -5, 5,
-            {O::round}, round_2),
-      unary("round_decimals_neg1", [](const Tensor& x) { return round(x, -1); }, kFloatOnly, -500,
-            500, {O::round}, Tolerance{1e-5, 10.01}),
-      unary("clamp", [](const Tensor& x) { return clamp(x, 1, 3); }, kAllTypes, -5, 5,
-            {O::clamp}),
-      unary("clamp_float_bounds", [](const Tensor& x) { return clamp(x, 0.5, 2.5); }, kAllTypes,
-            -5, 5, {O::clamp}),
+      unary(
+          "round_decimals2", [](const Tensor& x) { return round(x, 2); }, kFloatOnly, -5, 5,
+          {O::round}, round_2),
+      unary(
+          "round_decimals_neg1", [](const Tensor& x) { return round(x, -1); }, kFloatOnly, -500,
+          500, {O::round}, Tolerance{1e-5, 10.01}),
+      unary("clamp", [](const Tensor& x) { return clamp(x, 1, 3); }, kAllTypes, -5, 5, {O::clamp}),
+      unary("clamp_float_bounds", [](const Tensor& x) { return clamp(x, 0.5, 2.5); }, kAllTypes, -5,
+            5, {O::clamp}),
       unary("clamp_max_only", [](const Tensor& x) { return clamp(x, std::nullopt, 2); },
             kNumericTypes, -5, 5, {O::clamp}),
       unary("clamp_min_gt_max", [](const Tensor& x) { return clamp(x, 3, 1); }, kNumericTypes, -5,
@@ -133,14 +133,15 @@ std::vector<OpInfo> unary_op_table() {
       unary("logical_not", [](const Tensor& x) { return logical_not(x); }, kAllTypes, -2, 2,
             {O::logical_not}),
   };
-  OpInfo nan_to_num_op = unary(
-      "nan_to_num", [](const Tensor& x) { return nan_to_num(x, 1.5, 100.0, -100.0); }, kAllTypes,
-      -5, 5, {O::nan_to_num});
+  OpInfo nan_to_num_op =
+      unary("nan_to_num", [](const Tensor& x) { return nan_to_num(x, 1.5, 100.0, -100.0); },
+            kAllTypes, -5, 5, {O::nan_to_num});
   nan_to_num_op.samples = special_samples;
   t.push_back(nan_to_num_op);
   // Special values through the vectorized and the scalar paths; the reference agrees exactly
   // on NaN and infinities.
-  for (const auto& [name, f] : std::vector<std::pair<std::string, std::function<Tensor(const Tensor&)>>>{
+  for (const auto& [name, f] :
+       std::vector<std::pair<std::string, std::function<Tensor(const Tensor&)>>>{
            {"special_sign", [](const Tensor& x) { return sign(x); }},
            {"special_abs", [](const Tensor& x) { return abs(x); }},
            {"special_relu", [](const Tensor& x) { return relu(x); }},
@@ -160,7 +161,8 @@ std::vector<OpInfo> unary_op_table() {
   return t;
 }
 
-INSTANTIATE_TEST_SUITE_P(Unary, OpInfoTest, ::testing::ValuesIn(testing::op_cases(unary_op_table())),
+INSTANTIATE_TEST_SUITE_P(Unary, OpInfoTest,
+                         ::testing::ValuesIn(testing::op_cases(unary_op_table())),
                          testing::op_case_name);
 
 std::vector<float> specials() {
@@ -289,26 +291,28 @@ TEST(Unary, InPlaceOnNonContiguousViews) {
       {"neg_", {[](const Tensor& x) { return neg(x); }, [](Tensor& x) { x.neg_(); }}},
       {"abs_", {[](const Tensor& x) { return abs(x); }, [](Tensor& x) { x.abs_(); }}},
       {"exp_", {[](const Tensor& x) { return x.exp(); }, [](Tensor& x) { x.exp_(); }}},
-      {"log_", {[](const Tensor& x) { return x.abs().log(); },
-                [](Tensor& x) { x.abs_().log_(); }}},
-      {"sqrt_", {[](const Tensor& x) { return x.abs().sqrt(); },
-                 [](Tensor& x) { x.abs_().sqrt_(); }}},
+      {"log_", {[](const Tensor& x) { return x.abs().log(); }, [](Tensor& x) { x.abs_().log_(); }}},
+      {"sqrt_",
+       {[](const Tensor& x) { return x.abs().sqrt(); }, [](Tensor& x) { x.abs_().sqrt_(); }}},
       {"sigmoid_", {[](const Tensor& x) { return x.sigmoid(); }, [](Tensor& x) { x.sigmoid_(); }}},
       {"tanh_", {[](const Tensor& x) { return x.tanh(); }, [](Tensor& x) { x.tanh_(); }}},
       {"relu_", {[](const Tensor& x) { return x.relu(); }, [](Tensor& x) { x.relu_(); }}},
-      {"clamp_", {[](const Tensor& x) { return x.clamp(-0.5, 0.5); },
-                  [](Tensor& x) { x.clamp_(-0.5, 0.5); }}},
+      {"clamp_",
+       {[](const Tensor& x) { return x.clamp(-0.5, 0.5); },
+        [](Tensor& x) { x.clamp_(-0.5, 0.5); }}},
       {"pow_", {[](const Tensor& x) { return x.pow(3); }, [](Tensor& x) { x.pow_(3); }}},
       {"square_", {[](const Tensor& x) { return x.square(); }, [](Tensor& x) { square_(x); }}},
-      {"gelu_", {[](const Tensor& x) { return gelu(x, GeluApprox::tanh); },
-                 [](Tensor& x) { gelu_(x, GeluApprox::tanh); }}},
+      {"gelu_",
+       {[](const Tensor& x) { return gelu(x, GeluApprox::tanh); },
+        [](Tensor& x) { gelu_(x, GeluApprox::tanh); }}},
       {"silu_", {[](const Tensor& x) { return silu(x); }, [](Tensor& x) { silu_(x); }}},
       {"elu_", {[](const Tensor& x) { return elu(x, 0.5); }, [](Tensor& x) { elu_(x, 0.5); }}},
-      {"leaky_relu_", {[](const Tensor& x) { return leaky_relu(x, 0.1); },
-                       [](Tensor& x) { leaky_relu_(x, 0.1); }}},
+      {"leaky_relu_",
+       {[](const Tensor& x) { return leaky_relu(x, 0.1); },
+        [](Tensor& x) { leaky_relu_(x, 0.1); }}},
       {"round_", {[](const Tensor& x) { return round(x, 1); }, [](Tensor& x) { round_(x, 1); }}},
-      {"nan_to_num_", {[](const Tensor& x) { return nan_to_num(x); },
-                       [](Tensor& x) { nan_to_num_(x); }}},
+      {"nan_to_num_",
+       {[](const Tensor& x) { return nan_to_num(x); }, [](Tensor& x) { nan_to_num_(x); }}},
   };
   for (const auto& [name, fns] : cases) {
     SCOPED_TRACE(name);
@@ -354,10 +358,24 @@ TEST(Unary, ErrorsNameTheProblem) {
   expect_error([&] { pow(i, -1); }, {"pow", "negative integer power", "[2] (i64, cpu)"});
   expect_error([&] { pow(b, true); }, {"pow", "bool"});
   expect_error([&] { round(i, 2); }, {"round", "decimals=2", "floating-point"});
-  expect_error([&] { Tensor x = i; exp_(x); }, {"exp_", "f32", "[2] (i64, cpu)"});
-  expect_error([&] { Tensor x = i; x.clamp_(0.5); }, {"clamp_", "f32", "(i64, cpu)"});
-  expect_error([&] { Tensor x = zeros({1}).expand({3}); x.relu_(); },
-               {"relu_", "[3] (f32, cpu)", "expanded"});
+  expect_error(
+      [&] {
+        Tensor x = i;
+        exp_(x);
+      },
+      {"exp_", "f32", "[2] (i64, cpu)"});
+  expect_error(
+      [&] {
+        Tensor x = i;
+        x.clamp_(0.5);
+      },
+      {"clamp_", "f32", "(i64, cpu)"});
+  expect_error(
+      [&] {
+        Tensor x = zeros({1}).expand({3});
+        x.relu_();
+      },
+      {"relu_", "[3] (f32, cpu)", "expanded"});
   expect_error([] { exp(Tensor()); }, {"exp", "undefined"});
 }
 

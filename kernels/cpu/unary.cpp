@@ -36,6 +36,12 @@ concept Vectorized = requires(const Op& op, ArrayMap<T> o, const ConstArrayMap<T
 constexpr int64_t kChunk = 256;
 
 template <class T, class Op>
+void run_scalar(const Tensor& out, const Tensor& in, const Op& op) {
+  map_elementwise<T, T>(
+      out, [&op](T x) { return static_cast<T>(op(static_cast<acc_t<T>>(x))); }, in);
+}
+
+template <class T, class Op>
 void run(const Tensor& out, const Tensor& in, const Op& op) {
   using A = acc_t<T>;
   if constexpr (std::is_floating_point_v<A> && Vectorized<Op, A>) {
@@ -59,8 +65,7 @@ void run(const Tensor& out, const Tensor& in, const Op& op) {
       }
     });
   } else {
-    map_elementwise<T, T>(
-        out, [&op](T x) { return static_cast<T>(op(static_cast<A>(x))); }, in);
+    run_scalar<T>(out, in, op);
   }
 }
 
@@ -310,6 +315,10 @@ struct PowTensorScalar {
       return integer_pow(x, e);
     }
   }
+  template <class O, class X>
+  void vec(O& o, const X& x) const {
+    o = x.pow(e);
+  }
   A e;
 };
 
@@ -322,6 +331,10 @@ struct PowScalarTensor {
     } else {
       return integer_pow(base, e);
     }
+  }
+  template <class O, class X>
+  void vec(O& o, const X& e) const {
+    o = Eigen::pow(base, e);
   }
   A base;
 };
@@ -340,23 +353,22 @@ struct NanToNum {
   A nan, posinf, neginf;
 };
 
-// Powers with a few common exponents run as multiplications or a square root, as PyTorch.
+// Powers with a few common exponents run as multiplications or a square root, as PyTorch's.
+// Eigen's vectorized pow drops the sign of odd integer powers of -0, -inf and of negative bases
+// whose power underflows: those run std::pow.
 template <class T>
 void pow_tensor_scalar(const Tensor& out, const Tensor& in, const UnaryArgs& args) {
   using A = acc_t<T>;
   if constexpr (std::is_floating_point_v<A>) {
     const double e = args.a.to_double();
-    if (e == 2)
-      return map_elementwise<T, T>(
-          out, [](T x) { return T(A(x) * A(x)); }, in);
+    if (e == 2) return run<T>(out, in, Square<A>(args));
     if (e == 3)
       return map_elementwise<T, T>(
           out, [](T x) { return T(A(x) * A(x) * A(x)); }, in);
     if (e == 0.5) return run<T>(out, in, Sqrt<A>(args));
     if (e == -0.5) return run<T>(out, in, Rsqrt<A>(args));
-    if (e == -1)
-      return map_elementwise<T, T>(
-          out, [](T x) { return T(A(1) / A(x)); }, in);
+    if (e == -1) return run<T>(out, in, Reciprocal<A>(args));
+    if (std::abs(std::fmod(e, 2.0)) == 1) return run_scalar<T>(out, in, PowTensorScalar<A>(args));
   }
   run<T>(out, in, PowTensorScalar<A>(args));
 }
@@ -364,6 +376,19 @@ void pow_tensor_scalar(const Tensor& out, const Tensor& in, const UnaryArgs& arg
 void pow_tensor_scalar_kernel(const Tensor& out, const Tensor& in, const UnaryArgs& args) {
   visit_dtype(out.dtype(), [&]<class T>() {
     if constexpr (!std::is_same_v<T, bool>) pow_tensor_scalar<T>(out, in, args);
+  });
+}
+
+void pow_scalar_tensor_kernel(const Tensor& out, const Tensor& in, const UnaryArgs& args) {
+  visit_dtype(out.dtype(), [&]<class T>() {
+    if constexpr (!std::is_same_v<T, bool>) {
+      const PowScalarTensor<acc_t<T>> op(args);
+      if (std::signbit(args.a.to_double())) {
+        run_scalar<T>(out, in, op);
+      } else {
+        run<T>(out, in, op);
+      }
+    }
   });
 }
 
@@ -408,9 +433,9 @@ ANVIL_UNARY_KERNEL(floor, Floor, kNumericTypes);
 ANVIL_UNARY_KERNEL(ceil, Ceil, kNumericTypes);
 ANVIL_UNARY_KERNEL(round, Round, kNumericTypes);
 ANVIL_UNARY_KERNEL(clamp, Clamp, kNumericTypes);
-ANVIL_UNARY_KERNEL(pow_scalar_tensor, PowScalarTensor, kNumericTypes);
 ANVIL_UNARY_KERNEL(nan_to_num, NanToNum, kAllTypes);
 ANVIL_REGISTER_KERNEL(pow_tensor_scalar, cpu, kNumericTypes, pow_tensor_scalar_kernel);
+ANVIL_REGISTER_KERNEL(pow_scalar_tensor, cpu, kNumericTypes, pow_scalar_tensor_kernel);
 ANVIL_REGISTER_KERNEL(logical_not, cpu, kAllTypes, logical_not_kernel);
 
 }  // namespace anvil::cpu

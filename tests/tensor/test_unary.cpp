@@ -40,18 +40,27 @@ OpInfo unary(const std::string& name, std::function<Tensor(const Tensor&)> f, DT
   return op;
 }
 
-// Tensors of `values` with some NaN and infinities, in the layouts of default_samples.
-std::vector<Sample> special_samples(DType dt) {
-  std::vector<Sample> out = default_samples(dt, 1, -100, 100);
-  if (!is_floating(dt)) return out;
-  const std::vector<double> v = {kNaN, -0.0, 0.0, kInf, -kInf, 2.5, -2.5, 0.5, 1.5, -1e30, 7};
-  Tensor t = tensor(v).to(dt);
-  out.push_back({{t}, "special values"});
-  out.push_back({{testing::with_layout(t.reshape({1, 11}).expand({3, 11}).contiguous(),
-                                       testing::Layout::transposed)},
-                 "special values, transposed"});
-  return out;
+// Samples for special values: default_samples with inputs in [lo, hi], plus `values` (NaN,
+// infinities, signed zeros, ...) repeated so that they also fill whole SIMD registers, laid out
+// contiguously and transposed.
+std::function<std::vector<Sample>(DType)> with_specials(std::vector<double> values, double lo,
+                                                        double hi) {
+  return [values, lo, hi](DType dt) {
+    std::vector<Sample> out = default_samples(dt, 1, lo, hi);
+    if (!is_floating(dt)) return out;
+    const int64_t n = static_cast<int64_t>(values.size());
+    const Tensor t = tensor(values).to(dt).reshape({1, n}).expand({4, n}).contiguous();
+    out.push_back({{t.flatten()}, "special values"});
+    out.push_back(
+        {{testing::with_layout(t, testing::Layout::transposed)}, "special values, transposed"});
+    return out;
+  };
 }
+
+const std::vector<double> kSpecials = {kNaN, -0.0, 0.0, kInf, -kInf, 2.5, -2.5, 0.5, 1.5, -1e30, 7};
+// For powers: no values whose powers overflow f16 or f32 where f64 does not (random inputs
+// stay away from 0 for the negative powers).
+const std::vector<double> kPowSpecials = {kNaN, -0.0, 0.0, kInf, -kInf, 2.5, -2.5, 0.5, -1, 1, 3};
 
 std::vector<OpInfo> unary_op_table() {
   using O = OpId;
@@ -124,6 +133,8 @@ std::vector<OpInfo> unary_op_table() {
             {O::pow_tensor_scalar}),
       unary("pow_neg1p5", [](const Tensor& x) { return pow(x, -1.5); }, kFloatOnly, 0.1, 3,
             {O::pow_tensor_scalar}),
+      unary("pow_5", [](const Tensor& x) { return pow(x, 5); }, kFloatOnly, -3, 3,
+            {O::pow_tensor_scalar}),
       unary("pow_base2", [](const Tensor& x) { return pow(2, x); }, kAllTypes, -3, 6,
             {O::pow_scalar_tensor}),
       unary("pow_base_neg1", [](const Tensor& x) { return pow(-1, x); }, kNumericTypes, -3, 3,
@@ -136,7 +147,7 @@ std::vector<OpInfo> unary_op_table() {
   OpInfo nan_to_num_op =
       unary("nan_to_num", [](const Tensor& x) { return nan_to_num(x, 1.5, 100.0, -100.0); },
             kAllTypes, -5, 5, {O::nan_to_num});
-  nan_to_num_op.samples = special_samples;
+  nan_to_num_op.samples = with_specials(kSpecials, -100, 100);
   t.push_back(nan_to_num_op);
   // Special values through the vectorized and the scalar paths; the reference agrees exactly
   // on NaN and infinities.
@@ -152,10 +163,17 @@ std::vector<OpInfo> unary_op_table() {
            {"special_gelu", [](const Tensor& x) { return gelu(x); }},
            {"special_silu", [](const Tensor& x) { return silu(x); }},
            {"special_softplus", [](const Tensor& x) { return softplus(x); }},
+           {"special_pow_2p5", [](const Tensor& x) { return pow(x, 2.5); }},
+           {"special_pow_neg1p5", [](const Tensor& x) { return pow(x, -1.5); }},
+           {"special_pow_7", [](const Tensor& x) { return pow(x, 7); }},
+           {"special_pow_neg3", [](const Tensor& x) { return pow(x, -3); }},
+           {"special_pow_base2", [](const Tensor& x) { return pow(2, x); }},
+           {"special_pow_base_neg2", [](const Tensor& x) { return pow(-2.0, x); }},
            {"special_clamp", [](const Tensor& x) { return clamp(x, -1, 1); }},
        }) {
     OpInfo op = unary(name, f, kFloatingTypes, 0, 0, {});
-    op.samples = special_samples;
+    op.samples = name.starts_with("special_pow") ? with_specials(kPowSpecials, 0.25, 3)
+                                                 : with_specials(kSpecials, -100, 100);
     t.push_back(op);
   }
   return t;

@@ -132,8 +132,6 @@ ANVIL_FLOAT_FN(Expm1, std::expm1(x), x.expm1())
 ANVIL_FLOAT_FN(Log, std::log(x), x.log())
 ANVIL_FLOAT_FN(Log1p, std::log1p(x), x.log1p())
 ANVIL_FLOAT_FN(Log2, std::log2(x), x.log2())
-ANVIL_FLOAT_FN(Sqrt, std::sqrt(x), x.sqrt())
-ANVIL_FLOAT_FN(Rsqrt, A(1) / std::sqrt(x), x.rsqrt())
 ANVIL_FLOAT_FN(Sin, std::sin(x), x.sin())
 ANVIL_FLOAT_FN(Cos, std::cos(x), x.cos())
 ANVIL_FLOAT_FN(Tanh, std::tanh(x), x.tanh())
@@ -143,6 +141,21 @@ ANVIL_FLOAT_FN(Erf, std::erf(x), x.erf())
 ANVIL_FLOAT_FN(Sigmoid, A(1) / (A(1) + std::exp(-x)), A(1) / (A(1) + (-x).exp()))
 ANVIL_FLOAT_FN(Silu, x / (A(1) + std::exp(-x)), x / (A(1) + (-x).exp()))
 #undef ANVIL_FLOAT_FN
+
+// Eigen's vectorized sqrt and rsqrt are approximations (sqrt(inf) is NaN, denormals flush to 0);
+// std::sqrt is exact, and vectorizes (vsqrtps) where math functions may skip errno
+// (-fno-math-errno).
+template <class A>
+struct Sqrt : NoArgs<A> {
+  using NoArgs<A>::NoArgs;
+  A operator()(A x) const { return std::sqrt(x); }
+};
+
+template <class A>
+struct Rsqrt : NoArgs<A> {
+  using NoArgs<A>::NoArgs;
+  A operator()(A x) const { return A(1) / std::sqrt(x); }
+};
 
 template <class A>
 struct Reciprocal : NoArgs<A> {

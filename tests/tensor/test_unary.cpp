@@ -58,8 +58,8 @@ std::function<std::vector<Sample>(DType)> with_specials(std::vector<double> valu
 }
 
 const std::vector<double> kSpecials = {kNaN, -0.0, 0.0, kInf, -kInf, 2.5, -2.5, 0.5, 1.5, -1e30, 7};
-// For powers: no values whose powers overflow f16 or f32 where f64 does not (random inputs
-// stay away from 0 for the negative powers).
+// For powers and exp: no values whose results overflow f16 or f32 where f64 does not (random
+// inputs stay away from 0 for the negative powers).
 const std::vector<double> kPowSpecials = {kNaN, -0.0, 0.0, kInf, -kInf, 2.5, -2.5, 0.5, -1, 1, 3};
 
 std::vector<OpInfo> unary_op_table() {
@@ -158,6 +158,17 @@ std::vector<OpInfo> unary_op_table() {
            {"special_relu", [](const Tensor& x) { return relu(x); }},
            {"special_relu6", [](const Tensor& x) { return relu6(x); }},
            {"special_round", [](const Tensor& x) { return round(x); }},
+           {"special_exp", [](const Tensor& x) { return exp(x); }},
+           {"special_expm1", [](const Tensor& x) { return expm1(x); }},
+           {"special_log", [](const Tensor& x) { return log(x); }},
+           {"special_log1p", [](const Tensor& x) { return log1p(x); }},
+           {"special_log2", [](const Tensor& x) { return log2(x); }},
+           {"special_sqrt", [](const Tensor& x) { return sqrt(x); }},
+           {"special_rsqrt", [](const Tensor& x) { return rsqrt(x); }},
+           {"special_sin", [](const Tensor& x) { return sin(x); }},
+           {"special_cos", [](const Tensor& x) { return cos(x); }},
+           {"special_erf", [](const Tensor& x) { return erf(x); }},
+           {"special_elu", [](const Tensor& x) { return elu(x); }},
            {"special_sigmoid", [](const Tensor& x) { return sigmoid(x); }},
            {"special_tanh", [](const Tensor& x) { return tanh(x); }},
            {"special_gelu", [](const Tensor& x) { return gelu(x); }},
@@ -172,8 +183,9 @@ std::vector<OpInfo> unary_op_table() {
            {"special_clamp", [](const Tensor& x) { return clamp(x, -1, 1); }},
        }) {
     OpInfo op = unary(name, f, kFloatingTypes, 0, 0, {});
-    op.samples = name.starts_with("special_pow") ? with_specials(kPowSpecials, 0.25, 3)
-                                                 : with_specials(kSpecials, -100, 100);
+    const bool overflows = name.starts_with("special_pow") || name.starts_with("special_exp");
+    op.samples =
+        overflows ? with_specials(kPowSpecials, 0.25, 3) : with_specials(kSpecials, -100, 100);
     t.push_back(op);
   }
   return t;

@@ -117,7 +117,7 @@ ClampPlan plan_clamp(const char* op, const Tensor& x, const std::optional<Scalar
 DType pow_result(const char* op, DType t, const Scalar& exponent, const Tensor& x) {
   ANVIL_CHECK(t != DType::boolean, "{}: pow of bool {} with a bool exponent is not supported", op,
               x.describe());
-  ANVIL_CHECK(!is_integral(t) || exponent.is_floating() || exponent.to_int() >= 0,
+  ANVIL_CHECK(!is_integral(t) || exponent.to_int() >= 0,
               "{}: integer tensor {} to the negative integer power {} is not allowed", op,
               x.describe(), exponent.str());
   return t;

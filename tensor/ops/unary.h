@@ -88,7 +88,7 @@ Tensor& logical_not_(Tensor& x);
 // (a bound that is not set is passed as ±inf or the integer limit); pow_tensor_scalar a=exponent;
 // pow_scalar_tensor a=base; nan_to_num a=nan b=posinf c=neginf.
 struct UnaryArgs {
-  Scalar a, b, c;
+  Scalar a = 0, b = 0, c = 0;
 };
 // out and in have the same shape and dtype (logical_not: out is bool); they may be the same
 // tensor (in-place ops).

@@ -67,6 +67,7 @@ struct OpCase {
 };
 // Every (op, supported dtype) pair of a table, for INSTANTIATE_TEST_SUITE_P.
 std::vector<OpCase> op_cases(const std::vector<OpInfo>& table);
+// Test names are "<OpInfo name>_<dtype>": OpInfo names must be valid identifiers ([A-Za-z0-9_]).
 std::string op_case_name(const ::testing::TestParamInfo<OpCase>& info);
 
 // The parameterized suite: INSTANTIATE_TEST_SUITE_P(Unary, OpInfoTest,

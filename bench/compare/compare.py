@@ -34,27 +34,44 @@ def elementwise(name, fn, arrays):
                 torch_setup=lambda: (torch.rand(n), torch.rand(n)), torch_fn=fn)
 
 
+def inplace(name, fn, arrays):
+    """The kernel alone: both libraries write into an existing tensor (no allocation)."""
+    n = 1 << 24
+    return dict(bench="bench_binary" if name.startswith("add") else "bench_unary",
+                name=f"BM_{name}/{n}", metric="GB/s", work=arrays * 4.0 * n / 1e9,
+                torch_setup=lambda: (torch.rand(n), torch.rand(n)), torch_fn=fn)
+
+
 def rows(name, fn):
     n = 4096
-    return dict(bench="bench_reduce", name=f"BM_{name}/{n}", metric="GB/s",
+    return dict(bench="bench_reduce", name=f"BM_{name}", metric="GB/s",
                 work=(2 if "softmax" in name else 1) * 4.0 * n * n / 1e9,
                 torch_setup=lambda: (torch.rand(n, n),), torch_fn=fn)
 
 
 WORKLOADS = [
     gemm(256), gemm(1024), gemm(4096),
+    dict(bench="bench_linalg", name="BM_sgemm_transposed_b/1024", metric="GFLOP/s", work=2.0 * 1024 ** 3 / 1e9,
+         torch_setup=lambda: (torch.rand(1024, 1024), torch.rand(1024, 1024)),
+         torch_fn=lambda a, b: torch.mm(a, b.t())),
     elementwise("add", lambda a, b: a + b, 3),
     elementwise("mul", lambda a, b: a * b, 3),
     elementwise("gelu", lambda a, b: F.gelu(a), 2),
     elementwise("exp", lambda a, b: torch.exp(a), 2),
-    dict(bench="bench_reduce", name=f"BM_sum_all/{1 << 24}", metric="GB/s", work=4.0 * (1 << 24) / 1e9,
+    elementwise("relu", lambda a, b: torch.relu(a), 2),
+    elementwise("sigmoid", lambda a, b: torch.sigmoid(a), 2),
+    inplace("add_inplace", lambda a, b: a.add_(b), 3),
+    inplace("exp_inplace", lambda a, b: a.exp_(), 2),
+    inplace("relu_inplace", lambda a, b: a.relu_(), 2),
+    inplace("sigmoid_inplace", lambda a, b: a.sigmoid_(), 2),
+    dict(bench="bench_reduce", name="BM_sum_all", metric="GB/s", work=4.0 * (1 << 24) / 1e9,
          torch_setup=lambda: (torch.rand(1 << 24),), torch_fn=lambda a: a.sum()),
     rows("sum_rows", lambda a: a.sum(-1)),
     rows("softmax_rows", lambda a: torch.softmax(a, -1)),
     rows("log_softmax_rows", lambda a: torch.log_softmax(a, -1)),
     dict(bench="bench_copy", name="BM_copy_transposed/4096", metric="GB/s", work=2 * 4.0 * 4096 ** 2 / 1e9,
          torch_setup=lambda: (torch.rand(4096, 4096),), torch_fn=lambda a: a.t().contiguous()),
-    dict(bench="bench_binary", name="BM_add_scalar_overhead", metric="ns/op", work=None,
+    dict(bench="bench_binary", name="BM_add_scalar_overhead/1", metric="ns/op", work=None,
          torch_setup=lambda: (torch.rand(1), torch.rand(1)), torch_fn=lambda a, b: torch.add(a, b)),
 ]
 
@@ -63,7 +80,8 @@ def run_anvil(build, w, threads, min_time):
     exe = os.path.join(build, "bench", w["bench"])
     env = dict(os.environ, ANVIL_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     out = subprocess.run([exe, f"--benchmark_filter=^{w['name']}(/real_time)?$",
-                          f"--benchmark_min_time={min_time}", "--benchmark_format=json"],
+                          f"--benchmark_min_time={min_time}", f"--benchmark_min_warmup_time={min_time}",
+                          "--benchmark_format=json"],
                          env=env, check=True, capture_output=True, text=True).stdout
     runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
     if not runs:

@@ -172,6 +172,8 @@ std::vector<OpCase> op_cases(const std::vector<OpInfo>& table) {
   return cases;
 }
 
+void PrintTo(const OpCase& c, std::ostream* os) { *os << c.op->name << " (" << dtype_name(c.dtype) << ")"; }
+
 std::string op_case_name(const ::testing::TestParamInfo<OpCase>& info) {
   return info.param.op->name + "_" + std::string(dtype_name(info.param.dtype));
 }

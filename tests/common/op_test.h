@@ -65,6 +65,9 @@ struct OpCase {
   const OpInfo* op;
   DType dtype;
 };
+// How gtest shows a case (instead of its bytes).
+void PrintTo(const OpCase& c, std::ostream* os);
+
 // Every (op, supported dtype) pair of a table, for INSTANTIATE_TEST_SUITE_P.
 std::vector<OpCase> op_cases(const std::vector<OpInfo>& table);
 // Test names are "<OpInfo name>_<dtype>": OpInfo names must be valid identifiers ([A-Za-z0-9_]).

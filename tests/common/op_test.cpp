@@ -1,6 +1,7 @@
 #include "common/op_test.h"
 
 #include <cmath>
+#include <deque>
 
 namespace anvil::testing {
 
@@ -160,8 +161,10 @@ std::vector<Sample> default_samples(DType dtype, int arity, double lo, double hi
 }
 
 std::vector<OpCase> op_cases(const std::vector<OpInfo>& table) {
-  // The table must outlive the cases: keep a copy alive for the whole test run.
-  auto* kept = new std::vector<OpInfo>(table);
+  // The table must outlive the cases: keep a copy for the whole test run (a deque never moves
+  // its elements, so earlier tables stay where their cases point).
+  static std::deque<std::vector<OpInfo>> tables;
+  const std::vector<OpInfo>* kept = &tables.emplace_back(table);
   std::vector<OpCase> cases;
   for (const OpInfo& op : *kept) {
     for (int t = 0; t < kNumDTypes; ++t) {

@@ -395,12 +395,18 @@ TEST(CachingAllocatorCore, ManyRandomAllocationsStayConsistent) {
   Fixture f(2048 * MiB);
   std::vector<void*> live;
   uint64_t state = 42;
-  auto next = [&] { return state = state * 6364136223846793005ull + 1442695040888963407ull; };
+  // The high bits of a 64-bit LCG (its low bits have short periods).
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return state >> 33;
+  };
   size_t expect_allocated = 0;
   std::map<void*, size_t> sizes;
   for (int i = 0; i < 2000; ++i) {
     if (live.empty() || next() % 2 != 0) {
-      const size_t n = (next() >> 33) % (next() % 4 == 0 ? 12 * MiB : 64 * KiB) + 1;
+      // One draw per statement: the order of two draws in one expression is unspecified.
+      const bool large = next() % 4 == 0;
+      const size_t n = next() % (large ? 12 * MiB : 64 * KiB) + 1;
       const StreamId s = next() % 2 ? kStreamA : kStreamB;
       void* p = f.alloc.allocate(n, s);
       // The block never overlaps a live one.
@@ -414,7 +420,7 @@ TEST(CachingAllocatorCore, ManyRandomAllocationsStayConsistent) {
       expect_allocated += sizes[p];
       live.push_back(p);
     } else {
-      const size_t k = (next() >> 33) % live.size();
+      const size_t k = next() % live.size();
       expect_allocated -= sizes.at(live[k]);
       sizes.erase(live[k]);
       f.alloc.free(live[k]);

@@ -44,3 +44,11 @@ void set_num_threads(int n) {
 }
 
 }  // namespace anvil
+
+namespace anvil {
+namespace {
+// Apply ANVIL_NUM_THREADS at load time, so that libraries on the same OpenMP runtime (oneDNN's
+// GEMM) follow it even when an op that calls num_threads() has not run yet.
+const int g_threads_at_load = num_threads();
+}  // namespace
+}  // namespace anvil

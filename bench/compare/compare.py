@@ -11,6 +11,7 @@ PyPI torch).
 """
 import argparse
 import json
+import re
 import os
 import statistics
 import subprocess
@@ -42,6 +43,11 @@ def inplace(name, fn, arrays):
                 torch_setup=lambda: (torch.rand(n), torch.rand(n)), torch_fn=fn)
 
 
+def index_op(name, setup, fn):
+    return dict(bench="bench_index", name=f"BM_{name}", metric="ms", work=None,
+                torch_setup=setup, torch_fn=fn)
+
+
 def rows(name, fn):
     n = 4096
     return dict(bench="bench_reduce", name=f"BM_{name}", metric="GB/s",
@@ -71,6 +77,19 @@ WORKLOADS = [
     rows("log_softmax_rows", lambda a: torch.log_softmax(a, -1)),
     dict(bench="bench_copy", name="BM_copy_transposed/4096", metric="GB/s", work=2 * 4.0 * 4096 ** 2 / 1e9,
          torch_setup=lambda: (torch.rand(4096, 4096),), torch_fn=lambda a: a.t().contiguous()),
+    index_op("gather", lambda: (torch.rand(4096, 1024), torch.randint(0, 1024, (4096, 1024))),
+             lambda x, i: torch.gather(x, 1, i)),
+    index_op("index_select_rows", lambda: (torch.rand(50000, 512), torch.randint(0, 50000, (8192,))),
+             lambda t, r: torch.index_select(t, 0, r)),
+    index_op("scatter_add", lambda: (torch.zeros(4096, 1024), torch.randint(0, 1024, (4096, 1024)),
+                                     torch.rand(4096, 1024)),
+             lambda x, i, s: torch.scatter_add(x, 1, i, s)),
+    index_op("masked_select", lambda: (torch.rand(4096, 1024), torch.rand(4096, 1024) < 0.5),
+             lambda x, m: torch.masked_select(x, m)),
+    index_op("cat_dim1", lambda: (torch.rand(4096, 1024),), lambda x: torch.cat([x, x], 1)),
+    index_op("sort_rows", lambda: (torch.rand(1024, 4096),), lambda x: torch.sort(x)),
+    index_op("topk10_rows", lambda: (torch.rand(1024, 4096),), lambda x: torch.topk(x, 10)),
+    index_op("flip_last_dim", lambda: (torch.rand(4096, 1024),), lambda x: torch.flip(x, [-1])),
     dict(bench="bench_binary", name="BM_add_scalar_overhead/1", metric="ns/op", work=None,
          torch_setup=lambda: (torch.rand(1), torch.rand(1)), torch_fn=lambda a, b: torch.add(a, b)),
 ]
@@ -104,8 +123,11 @@ def run_torch(w, threads, min_time):
     return elapsed / iters
 
 
+TIME_UNITS = {"ns/op": 1e9, "ms": 1e3}
+
+
 def metric(w, seconds):
-    return seconds * 1e9 if w["work"] is None else w["work"] / seconds
+    return seconds * TIME_UNITS[w["metric"]] if w["work"] is None else w["work"] / seconds
 
 
 def main():
@@ -114,14 +136,14 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--min-time", type=float, default=0.3)
     p.add_argument("--threads", default="1,2")
-    p.add_argument("--filter", default="")
+    p.add_argument("--filter", default="", help="regular expression on workload names")
     a = p.parse_args()
     print(f"torch {torch.__version__}; BLAS: "
           f"{'OpenBLAS' if 'openblas' in torch.__config__.show().lower() else 'see torch.__config__.show()'}")
     rows_out = []
     for threads in [int(t) for t in a.threads.split(",")]:
         for w in WORKLOADS:
-            if a.filter not in w["name"]:
+            if not re.search(a.filter, w["name"]):
                 continue
             anvil_m, torch_m = [], []
             for _ in range(a.rounds):  # interleaved: A B A B ...

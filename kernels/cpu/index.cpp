@@ -81,50 +81,65 @@ void for_each_line(const std::array<const Tensor*, N>& ts, int64_t dim, int64_t 
 }
 
 // out[p] = src[p + index[p] * dim_stride] over same-shaped operands (src and index restrided):
-// the common loop of gather and index_select.
+// the common loop of gather and index_select. Indices are bounds-checked as they are read (the
+// output is fresh, so an out-of-range index leaves nothing behind but the error, thrown after
+// the parallel loop).
 template <class T>
 void gather_elements(const Tensor& out, const Tensor& src, const Tensor& index,
-                     int64_t dim_stride) {
+                     int64_t dim_stride, int64_t size, const char* op, int64_t dim) {
   const int64_t step = dim_stride * int64_t(sizeof(T));
+  std::atomic<bool> found{false};
+  int64_t bad = 0;
+  auto in_range = [&](int64_t k) {
+    if (static_cast<uint64_t>(k) < static_cast<uint64_t>(size)) return true;
+    if (!found.exchange(true)) bad = k;
+    return false;
+  };
   for_each_row<3>({&out, &src, &index}, [&](char** p, const int64_t* s, int64_t n) {
     T* o = reinterpret_cast<T*>(p[0]);
     if (s[2] == 0 && s[0] == int64_t(sizeof(T)) && s[1] == int64_t(sizeof(T))) {
       // One index for the whole row (index_select): a contiguous copy.
-      const T* from =
-          reinterpret_cast<const T*>(p[1] + *reinterpret_cast<const int64_t*>(p[2]) * step);
-      std::memcpy(o, from, static_cast<size_t>(n) * sizeof(T));
+      const int64_t k = *reinterpret_cast<const int64_t*>(p[2]);
+      if (in_range(k)) std::memcpy(o, p[1] + k * step, static_cast<size_t>(n) * sizeof(T));
       return;
     }
     if (s[1] == 0 && s[0] == int64_t(sizeof(T)) && s[2] == 8) {
       // Contiguous out and index along the indexed dim (gather on the last dim, flip).
       const T* from = reinterpret_cast<const T*>(p[1]);
       const int64_t* ix = reinterpret_cast<const int64_t*>(p[2]);
-      for (int64_t i = 0; i < n; ++i) o[i] = from[ix[i] * dim_stride];
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t k = ix[i];
+        if (in_range(k)) o[i] = from[k * dim_stride];
+      }
       return;
     }
     for (int64_t i = 0; i < n; ++i) {
       const int64_t k = *reinterpret_cast<const int64_t*>(p[2] + i * s[2]);
-      *reinterpret_cast<T*>(p[0] + i * s[0]) =
-          *reinterpret_cast<const T*>(p[1] + i * s[1] + k * step);
+      if (in_range(k)) {
+        *reinterpret_cast<T*>(p[0] + i * s[0]) =
+            *reinterpret_cast<const T*>(p[1] + i * s[1] + k * step);
+      }
     }
   });
+  ANVIL_CHECK_INDEX(!found, "{}: index {} is out of bounds for dim {} with size {}", op, bad, dim,
+                    size);
 }
 
 void gather_kernel(const Tensor& out, const Tensor& self, int64_t dim, const Tensor& index) {
-  check_indices(index, self.size(dim), "gather", dim);
   const Tensor src = restride(self, index.shape(), dim);
-  visit_dtype(self.dtype(),
-              [&]<class T>() { gather_elements<T>(out, src, index, self.stride(dim)); });
+  visit_dtype(self.dtype(), [&]<class T>() {
+    gather_elements<T>(out, src, index, self.stride(dim), self.size(dim), "gather", dim);
+  });
 }
 
 void index_select_kernel(const Tensor& out, const Tensor& self, int64_t dim, const Tensor& index) {
-  check_indices(index, self.size(dim), "index_select", dim);
   const Tensor src = restride(self, out.shape(), dim);
   Strides st(out.dim(), 0);
   st[dim] = index.stride(0);
   const Tensor idx = index.as_strided(out.shape(), st);
-  visit_dtype(self.dtype(),
-              [&]<class T>() { gather_elements<T>(out, src, idx, self.stride(dim)); });
+  visit_dtype(self.dtype(), [&]<class T>() {
+    gather_elements<T>(out, src, idx, self.stride(dim), self.size(dim), "index_select", dim);
+  });
 }
 
 // self[p + index[p] * self.stride(dim)] = (or +=) src[p], along lines of `dim` so that threads

@@ -2,13 +2,9 @@
 
 namespace anvil {
 
-namespace {
-int category(DType t) { return t == DType::boolean ? 0 : is_integral(t) ? 1 : 2; }
-}  // namespace
-
 DType promote_types(DType a, DType b) {
   if (a == b) return a;
-  const int ca = category(a), cb = category(b);
+  const int ca = dtype_category(a), cb = dtype_category(b);
   if (ca != cb) return ca > cb ? a : b;
   if (ca == 2) {
     const bool a16 = dtype_size(a) == 2, b16 = dtype_size(b) == 2;

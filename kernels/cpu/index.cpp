@@ -15,18 +15,35 @@ namespace anvil::cpu {
 
 namespace {
 
+// Records the first index found outside [0, size) while threads scan, and throws IndexError
+// for it once they are done (never from inside the parallel region).
+class BoundsCheck {
+ public:
+  explicit BoundsCheck(int64_t size) : size_(size) {}
+  bool in_range(int64_t k) {
+    if (static_cast<uint64_t>(k) < static_cast<uint64_t>(size_)) return true;
+    if (!found_.exchange(true)) bad_ = k;
+    return false;
+  }
+  void throw_if_bad(const char* op, int64_t dim) const {
+    ANVIL_CHECK_INDEX(!found_, "{}: index {} is out of bounds for dim {} with size {}", op, bad_,
+                      dim, size_);
+  }
+
+ private:
+  int64_t size_;
+  std::atomic<bool> found_{false};
+  int64_t bad_ = 0;
+};
+
 // Throws IndexError when an element of the i64 `index` lies outside [0, size).
 void check_indices(const Tensor& index, int64_t size, const char* op, int64_t dim) {
-  std::atomic<bool> found{false};
-  int64_t bad = 0;
+  BoundsCheck check(size);
   for_each_row<1>({&index}, [&](char** p, const int64_t* s, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t v = *reinterpret_cast<const int64_t*>(p[0] + i * s[0]);
-      if ((v < 0 || v >= size) && !found.exchange(true)) bad = v;
-    }
+    for (int64_t i = 0; i < n; ++i)
+      check.in_range(*reinterpret_cast<const int64_t*>(p[0] + i * s[0]));
   });
-  ANVIL_CHECK_INDEX(!found, "{}: index {} is out of bounds for dim {} with size {}", op, bad, dim,
-                    size);
+  check.throw_if_bad(op, dim);
 }
 
 // `t` seen with `shape` (no larger than t's in any dim but `dim`) and stride 0 along `dim`: the
@@ -85,22 +102,16 @@ void for_each_line(const std::array<const Tensor*, N>& ts, int64_t dim, int64_t 
 // output is fresh, so an out-of-range index leaves nothing behind but the error, thrown after
 // the parallel loop).
 template <class T>
-void gather_elements(const Tensor& out, const Tensor& src, const Tensor& index,
-                     int64_t dim_stride, int64_t size, const char* op, int64_t dim) {
+void gather_elements(const Tensor& out, const Tensor& src, const Tensor& index, int64_t dim_stride,
+                     int64_t size, const char* op, int64_t dim) {
   const int64_t step = dim_stride * int64_t(sizeof(T));
-  std::atomic<bool> found{false};
-  int64_t bad = 0;
-  auto in_range = [&](int64_t k) {
-    if (static_cast<uint64_t>(k) < static_cast<uint64_t>(size)) return true;
-    if (!found.exchange(true)) bad = k;
-    return false;
-  };
+  BoundsCheck check(size);
   for_each_row<3>({&out, &src, &index}, [&](char** p, const int64_t* s, int64_t n) {
     T* o = reinterpret_cast<T*>(p[0]);
     if (s[2] == 0 && s[0] == int64_t(sizeof(T)) && s[1] == int64_t(sizeof(T))) {
       // One index for the whole row (index_select): a contiguous copy.
       const int64_t k = *reinterpret_cast<const int64_t*>(p[2]);
-      if (in_range(k)) std::memcpy(o, p[1] + k * step, static_cast<size_t>(n) * sizeof(T));
+      if (check.in_range(k)) std::memcpy(o, p[1] + k * step, static_cast<size_t>(n) * sizeof(T));
       return;
     }
     if (s[1] == 0 && s[0] == int64_t(sizeof(T)) && s[2] == 8) {
@@ -109,20 +120,19 @@ void gather_elements(const Tensor& out, const Tensor& src, const Tensor& index,
       const int64_t* ix = reinterpret_cast<const int64_t*>(p[2]);
       for (int64_t i = 0; i < n; ++i) {
         const int64_t k = ix[i];
-        if (in_range(k)) o[i] = from[k * dim_stride];
+        if (check.in_range(k)) o[i] = from[k * dim_stride];
       }
       return;
     }
     for (int64_t i = 0; i < n; ++i) {
       const int64_t k = *reinterpret_cast<const int64_t*>(p[2] + i * s[2]);
-      if (in_range(k)) {
+      if (check.in_range(k)) {
         *reinterpret_cast<T*>(p[0] + i * s[0]) =
             *reinterpret_cast<const T*>(p[1] + i * s[1] + k * step);
       }
     }
   });
-  ANVIL_CHECK_INDEX(!found, "{}: index {} is out of bounds for dim {} with size {}", op, bad, dim,
-                    size);
+  check.throw_if_bad(op, dim);
 }
 
 void gather_kernel(const Tensor& out, const Tensor& self, int64_t dim, const Tensor& index) {

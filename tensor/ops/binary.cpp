@@ -40,10 +40,6 @@ std::string describe_all(std::span<const Operand> xs) {
   return s;
 }
 
-int category(DType t) {
-  return t == DType::boolean ? 0 : is_integral(t) ? 1 : 2;
-}
-
 // PyTorch's ResultTypeState: one promotion per priority class (dimensioned tensors, 0-d
 // tensors, Scalars); a lower class counts only when its category is higher.
 class Promotion {
@@ -59,7 +55,7 @@ class Promotion {
  private:
   static std::optional<DType> combine(std::optional<DType> higher, std::optional<DType> lower) {
     if (!higher) return lower;
-    if (!lower || category(*lower) <= category(*higher)) return higher;
+    if (!lower || dtype_category(*lower) <= dtype_category(*higher)) return higher;
     return promote_types(*higher, *lower);
   }
 

@@ -15,15 +15,16 @@ void copy_bytes_across(const Tensor& dst, const Tensor& src, bool non_blocking) 
   const Device other = dst.is_cpu() ? src.device() : dst.device();
   DeviceCopyFn fn = g_device_copy[static_cast<int>(other.type)];
   if (!fn) {
-    throw NotSupportedError(fmt::format("copy_: cannot copy {} to {}: this build of anvil has no "
-                                        "CUDA backend", src.describe(), dst.describe()));
+    throw NotSupportedError(
+        fmt::format("copy_: cannot copy {} to {}: this build of anvil has no CUDA backend",
+                    src.describe(), dst.describe()));
   }
   fn(dst.raw_data(), dst.device(), src.raw_data(), src.device(), static_cast<size_t>(dst.nbytes()),
      non_blocking);
 }
 
 void copy_impl(const Tensor& dst, const Tensor& src_in, bool non_blocking) {
-  const Tensor src = src_in.expand(dst.shape());
+  const Tensor src = src_in.shape() == dst.shape() ? src_in : src_in.expand(dst.shape());
   if (dst.numel() == 0) return;
   if (dst.device() == src.device()) {
     // A source that shares memory with the destination is read from a copy, so that an
@@ -71,9 +72,13 @@ Tensor& Tensor::fill_(const Tensor& value) {
   return fill_(value.item());
 }
 
-Tensor& Tensor::zero_() { return fill_(Scalar(0)); }
+Tensor& Tensor::zero_() {
+  return fill_(Scalar(0));
+}
 
-Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+Tensor Tensor::contiguous() const {
+  return is_contiguous() ? *this : clone();
+}
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), TensorOptions(dtype(), device()));
@@ -88,7 +93,9 @@ Tensor Tensor::to(DType t) const {
   return out;
 }
 
-Tensor Tensor::to(Device d, bool non_blocking) const { return to(d, dtype(), non_blocking); }
+Tensor Tensor::to(Device d, bool non_blocking) const {
+  return to(d, dtype(), non_blocking);
+}
 
 Tensor Tensor::to(Device d, DType t, bool non_blocking) const {
   if (d == device() && t == dtype()) return *this;

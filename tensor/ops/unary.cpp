@@ -37,14 +37,8 @@ DType no_bool(const char* op, const Tensor& x) {
 
 // PyTorch's result_type of a tensor and scalars: a scalar changes the dtype only when it is of a
 // higher category (bool < integer < floating) than the tensor, and then gives its default dtype.
-int category(DType t) {
-  return t == DType::boolean ? 0 : is_integral(t) ? 1 : 2;
-}
-int category(const Scalar& s) {
-  return s.is_bool() ? 0 : s.is_integral() ? 1 : 2;
-}
 DType result_type(DType t, const Scalar& s) {
-  return category(s) > category(t) ? s.default_dtype() : t;
+  return dtype_category(s.default_dtype()) > dtype_category(t) ? s.default_dtype() : t;
 }
 
 // Runs `op` on x converted to `dtype`, into a new tensor of `out_dtype` (default: dtype).

@@ -71,4 +71,38 @@ std::shared_ptr<NodeT> record(TensorRefs inputs, TensorRefs outputs, Args&&... a
   return record_range<NodeT>(inputs, outputs, std::forward<Args>(args)...);
 }
 
+// Runs `f`, a raw tensor-layer op, with recording off: whatever it calls internally (Tensor
+// methods, operators) belongs to the op that the caller records as a whole.
+template <class F>
+decltype(auto) raw(F&& f) {
+  GradModeGuard grad_mode(false);
+  return f();
+}
+
+// In-place ops. Before the op writes: whether it records (grad mode on and `self` or one of
+// `others` requires grad), after checking that `self` may then be modified: not a leaf that
+// requires grad (its .grad would no longer describe the tensor the user holds) and not a view
+// (its base would not see the new history; anvil does not rebase views, so build such results out
+// of place with cat, stack, scatter or where).
+bool should_record_inplace(const char* op, const Tensor& self, TensorRefs others);
+
+// The in-place form of record(): makes a node whose first edge is `self`'s current history,
+// followed by `others`, when should_record_inplace() says so. Call it before the op writes (the
+// node may need to save self's old value), then rebase_history() after.
+template <class NodeT, class... Args>
+std::shared_ptr<NodeT> record_inplace(const char* op, const Tensor& self, TensorRefs others,
+                                      Args&&... args) {
+  if (!should_record_inplace(op, self, others)) return nullptr;
+  auto node = std::make_shared<NodeT>(std::forward<Args>(args)...);
+  std::vector<Edge>& edges = node->mutable_next_edges();
+  edges.reserve(others.size() + 1);
+  edges.push_back(gradient_edge(self));
+  for (const Tensor& t : others) edges.push_back(t.defined() ? gradient_edge(t) : Edge{});
+  if (AnomalyMode::is_enabled()) node->set_creation_context(describe_creation(*node));
+  return node;
+}
+
+// Makes `node` (from record_inplace) the grad_fn of `self`, which the op has just modified.
+void rebase_history(const Tensor& self, const std::shared_ptr<Node>& node);
+
 }  // namespace anvil::autograd

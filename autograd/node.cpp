@@ -108,7 +108,7 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grad_outputs) {
 Tensor add_gradients(const Tensor& a, const Tensor& b) {
   ANVIL_INTERNAL_ASSERT(a.shape() == b.shape() && a.dtype() == b.dtype() &&
                         a.device() == b.device());
-  return add(a, b);
+  return ops::add(a, b);
 }
 
 // ---- per-tensor state -------------------------------------------------------------------------
@@ -140,6 +140,34 @@ void set_history(const Tensor& t, const std::shared_ptr<Node>& node) {
   const uint32_t nr = node->add_input_meta(t);
   if (!is_floating(t.dtype())) return;  // integer and bool outputs never require grad
   AutogradMeta& meta = ensure_meta(t);
+  meta.grad_fn = node;
+  meta.output_nr = nr;
+}
+
+bool should_record_inplace(const char* op, const Tensor& self, TensorRefs others) {
+  if (!GradMode::is_enabled()) return false;
+  const bool self_requires = requires_grad(self);
+  if (!self_requires && !any_requires_grad(others)) return false;
+  if (self_requires && self.is_leaf()) {
+    throw ValueError(fmt::format(
+        "{}: a leaf tensor that requires grad ({}) is being used in an in-place operation; "
+        "modify it under NoGradGuard (as optimizers do) or work on a clone",
+        op, self.describe()));
+  }
+  if (self.impl().is_view) {
+    throw NotSupportedError(fmt::format(
+        "{}: in-place operation on a view {} while gradients are recorded; its base would not "
+        "see the new history. Build the result out of place (cat, stack, scatter, where) or "
+        "modify the base tensor",
+        op, self.describe()));
+  }
+  return true;
+}
+
+void rebase_history(const Tensor& self, const std::shared_ptr<Node>& node) {
+  const uint32_t nr = node->add_input_meta(self);
+  if (!is_floating(self.dtype())) return;
+  AutogradMeta& meta = ensure_meta(self);
   meta.grad_fn = node;
   meta.output_nr = nr;
 }

@@ -9,7 +9,7 @@ install(TARGETS anvil EXPORT anvilTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/anvil)
 foreach(dir tensor autograd nn engine dist)
   install(DIRECTORY ${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/anvil/${dir}
-          FILES_MATCHING PATTERN "*.h")
+          FILES_MATCHING PATTERN "*.h" PATTERN "*.inc")
 endforeach()
 install(FILES anvil.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/anvil)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/generated/tensor/config.h

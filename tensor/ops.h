@@ -8,3 +8,4 @@
 #include "tensor/ops/linalg.h"
 #include "tensor/ops/reduce.h"
 #include "tensor/ops/unary.h"
+#include "tensor/ops/view.h"

@@ -31,6 +31,7 @@ struct TensorImpl {
   int64_t offset = 0;  // in elements
   DType dtype = DType::f32;
   Storage storage;
+  bool is_view = false;  // made by a view op: shares its storage with the tensor it views
   std::shared_ptr<AutogradMetaBase> autograd_meta;
 };
 

@@ -372,6 +372,8 @@ DType result_type(const Tensor& a, const Scalar& b) {
   return promoted("result_type", std::array<Operand, 2>{a, b});
 }
 
+namespace ops {
+
 // ---- arithmetic -------------------------------------------------------------------------------
 
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
@@ -502,141 +504,44 @@ Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, const Sca
   return addc<OpId::addcdiv>("addcdiv", self, t1, t2, value);
 }
 
-// ---- Tensor methods ---------------------------------------------------------------------------
-
-Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
-  return add_inplace(*this, other, alpha);
+Tensor& add_(Tensor& self, const Tensor& other, const Scalar& alpha) {
+  return add_inplace(self, other, alpha);
 }
-Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
-  return add_inplace(*this, other, alpha);
+Tensor& add_(Tensor& self, const Scalar& other, const Scalar& alpha) {
+  return add_inplace(self, other, alpha);
 }
-Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
-  return sub_inplace(*this, other, alpha);
+Tensor& sub_(Tensor& self, const Tensor& other, const Scalar& alpha) {
+  return sub_inplace(self, other, alpha);
 }
-Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
-  return sub_inplace(*this, other, alpha);
+Tensor& sub_(Tensor& self, const Scalar& other, const Scalar& alpha) {
+  return sub_inplace(self, other, alpha);
 }
-Tensor& Tensor::mul_(const Tensor& other) {
-  return binary_<OpId::mul>(*this, "mul_", Result::promoted, other);
+Tensor& mul_(Tensor& self, const Tensor& other) {
+  return binary_<OpId::mul>(self, "mul_", Result::promoted, other);
 }
-Tensor& Tensor::mul_(const Scalar& other) {
-  return binary_<OpId::mul>(*this, "mul_", Result::promoted, other);
+Tensor& mul_(Tensor& self, const Scalar& other) {
+  return binary_<OpId::mul>(self, "mul_", Result::promoted, other);
 }
-Tensor& Tensor::div_(const Tensor& other, RoundingMode mode) {
-  return div_inplace(*this, other, mode);
+Tensor& div_(Tensor& self, const Tensor& other, RoundingMode mode) {
+  return div_inplace(self, other, mode);
 }
-Tensor& Tensor::div_(const Scalar& other, RoundingMode mode) {
-  return div_inplace(*this, other, mode);
+Tensor& div_(Tensor& self, const Scalar& other, RoundingMode mode) {
+  return div_inplace(self, other, mode);
 }
-Tensor& Tensor::pow_(const Tensor& exponent) {
-  return binary_<OpId::pow_tensor>(*this, "pow_", Result::promoted, exponent);
+Tensor& pow_(Tensor& self, const Tensor& exponent) {
+  return binary_<OpId::pow_tensor>(self, "pow_", Result::promoted, exponent);
 }
-Tensor& Tensor::lerp_(const Tensor& end, const Scalar& weight) {
-  const std::array<Operand, 3> xs{*this, end, weight};
-  return run_inplace<OpId::lerp>(*this, lerp_spec("lerp_", *this, end, weight), 0, xs);
+Tensor& lerp_(Tensor& self, const Tensor& end, const Scalar& weight) {
+  const std::array<Operand, 3> xs{self, end, weight};
+  return run_inplace<OpId::lerp>(self, lerp_spec("lerp_", self, end, weight), 0, xs);
 }
-Tensor& Tensor::addcmul_(const Tensor& t1, const Tensor& t2, const Scalar& value) {
-  return addc_<OpId::addcmul>("addcmul_", *this, t1, t2, value);
+Tensor& addcmul_(Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value) {
+  return addc_<OpId::addcmul>("addcmul_", self, t1, t2, value);
 }
-Tensor& Tensor::addcdiv_(const Tensor& t1, const Tensor& t2, const Scalar& value) {
-  return addc_<OpId::addcdiv>("addcdiv_", *this, t1, t2, value);
+Tensor& addcdiv_(Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value) {
+  return addc_<OpId::addcdiv>("addcdiv_", self, t1, t2, value);
 }
 
-Tensor Tensor::add(const Tensor& other, const Scalar& alpha) const {
-  return anvil::add(*this, other, alpha);
-}
-Tensor Tensor::sub(const Tensor& other, const Scalar& alpha) const {
-  return anvil::sub(*this, other, alpha);
-}
-Tensor Tensor::mul(const Tensor& other) const {
-  return anvil::mul(*this, other);
-}
-Tensor Tensor::div(const Tensor& other, RoundingMode mode) const {
-  return anvil::div(*this, other, mode);
-}
-Tensor Tensor::pow(const Tensor& exponent) const {
-  return anvil::pow(*this, exponent);
-}
-Tensor Tensor::eq(const Tensor& other) const {
-  return anvil::eq(*this, other);
-}
-Tensor Tensor::ne(const Tensor& other) const {
-  return anvil::ne(*this, other);
-}
-Tensor Tensor::lt(const Tensor& other) const {
-  return anvil::lt(*this, other);
-}
-Tensor Tensor::le(const Tensor& other) const {
-  return anvil::le(*this, other);
-}
-Tensor Tensor::gt(const Tensor& other) const {
-  return anvil::gt(*this, other);
-}
-Tensor Tensor::ge(const Tensor& other) const {
-  return anvil::ge(*this, other);
-}
-
-// ---- operators --------------------------------------------------------------------------------
-
-Tensor operator+(const Tensor& a, const Tensor& b) {
-  return add(a, b);
-}
-Tensor operator-(const Tensor& a, const Tensor& b) {
-  return sub(a, b);
-}
-Tensor operator*(const Tensor& a, const Tensor& b) {
-  return mul(a, b);
-}
-Tensor operator/(const Tensor& a, const Tensor& b) {
-  return div(a, b);
-}
-Tensor operator+(const Tensor& a, const Scalar& b) {
-  return add(a, b);
-}
-Tensor operator-(const Tensor& a, const Scalar& b) {
-  return sub(a, b);
-}
-Tensor operator*(const Tensor& a, const Scalar& b) {
-  return mul(a, b);
-}
-Tensor operator/(const Tensor& a, const Scalar& b) {
-  return div(a, b);
-}
-Tensor operator+(const Scalar& a, const Tensor& b) {
-  return add(a, b);
-}
-Tensor operator-(const Scalar& a, const Tensor& b) {
-  return sub(a, b);
-}
-Tensor operator*(const Scalar& a, const Tensor& b) {
-  return mul(a, b);
-}
-Tensor operator/(const Scalar& a, const Tensor& b) {
-  return div(a, b);
-}
-Tensor& operator+=(Tensor& a, const Tensor& b) {
-  return a.add_(b);
-}
-Tensor& operator-=(Tensor& a, const Tensor& b) {
-  return a.sub_(b);
-}
-Tensor& operator*=(Tensor& a, const Tensor& b) {
-  return a.mul_(b);
-}
-Tensor& operator/=(Tensor& a, const Tensor& b) {
-  return a.div_(b);
-}
-Tensor& operator+=(Tensor& a, const Scalar& b) {
-  return a.add_(b);
-}
-Tensor& operator-=(Tensor& a, const Scalar& b) {
-  return a.sub_(b);
-}
-Tensor& operator*=(Tensor& a, const Scalar& b) {
-  return a.mul_(b);
-}
-Tensor& operator/=(Tensor& a, const Scalar& b) {
-  return a.div_(b);
-}
+}  // namespace ops
 
 }  // namespace anvil

@@ -51,57 +51,61 @@ void register_device_copy(DeviceType type, DeviceCopyFn fn) {
   g_device_copy[static_cast<int>(type)] = fn;
 }
 
-Tensor& Tensor::copy_(const Tensor& src) {
+namespace ops {
+
+Tensor& copy_(Tensor& self, const Tensor& src) {
   ANVIL_CHECK(src.defined(), "copy_: the source tensor is undefined");
-  Shape b = broadcast_shapes(shape(), src.shape(), "copy_");
-  ANVIL_CHECK(b == shape(), "copy_: source {} cannot be broadcast to destination {}",
-              src.describe(), describe());
-  copy_impl(*this, src, false);
-  bump_version();
-  return *this;
+  Shape b = broadcast_shapes(self.shape(), src.shape(), "copy_");
+  ANVIL_CHECK(b == self.shape(), "copy_: source {} cannot be broadcast to destination {}",
+              src.describe(), self.describe());
+  copy_impl(self, src, false);
+  self.bump_version();
+  return self;
 }
 
-Tensor& Tensor::fill_(const Scalar& value) {
-  if (numel() > 0) kernel<OpId::fill>(device(), dtype())(*this, value);
-  bump_version();
-  return *this;
+Tensor& fill_(Tensor& self, const Scalar& value) {
+  if (self.numel() > 0) kernel<OpId::fill>(self.device(), self.dtype())(self, value);
+  self.bump_version();
+  return self;
 }
 
-Tensor& Tensor::fill_(const Tensor& value) {
+Tensor& fill_(Tensor& self, const Tensor& value) {
   ANVIL_CHECK(value.dim() == 0, "fill_: expected a 0-d value tensor, got {}", value.describe());
-  return fill_(value.item());
+  return fill_(self, value.item());
 }
 
-Tensor& Tensor::zero_() {
-  return fill_(Scalar(0));
+Tensor& zero_(Tensor& self) {
+  return fill_(self, Scalar(0));
 }
 
-Tensor Tensor::contiguous() const {
-  return is_contiguous() ? *this : clone();
+Tensor contiguous(const Tensor& self) {
+  return self.is_contiguous() ? self : self.clone();
 }
 
-Tensor Tensor::clone() const {
-  Tensor out = empty(shape(), TensorOptions(dtype(), device()));
-  copy_impl(out, *this, false);
+Tensor clone(const Tensor& self) {
+  Tensor out = empty(self.shape(), TensorOptions(self.dtype(), self.device()));
+  copy_impl(out, self, false);
   return out;
 }
 
-Tensor Tensor::to(DType t) const {
-  if (t == dtype()) return *this;
-  Tensor out = empty(shape(), TensorOptions(t, device()));
-  copy_impl(out, *this, false);
+Tensor to(const Tensor& self, DType t) {
+  if (t == self.dtype()) return self;
+  Tensor out = empty(self.shape(), TensorOptions(t, self.device()));
+  copy_impl(out, self, false);
   return out;
 }
 
-Tensor Tensor::to(Device d, bool non_blocking) const {
-  return to(d, dtype(), non_blocking);
+Tensor to(const Tensor& self, Device d, bool non_blocking) {
+  return to(self, d, self.dtype(), non_blocking);
 }
 
-Tensor Tensor::to(Device d, DType t, bool non_blocking) const {
-  if (d == device() && t == dtype()) return *this;
-  Tensor out = empty(shape(), TensorOptions(t, d));
-  copy_impl(out, *this, non_blocking);
+Tensor to(const Tensor& self, Device d, DType t, bool non_blocking) {
+  if (d == self.device() && t == self.dtype()) return self;
+  Tensor out = empty(self.shape(), TensorOptions(t, d));
+  copy_impl(out, self, non_blocking);
   return out;
 }
+
+}  // namespace ops
 
 }  // namespace anvil

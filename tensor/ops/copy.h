@@ -19,4 +19,20 @@ using DeviceCopyFn = void (*)(void* dst, Device dst_device, const void* src, Dev
                               size_t nbytes, bool non_blocking);
 void register_device_copy(DeviceType type, DeviceCopyFn fn);
 
+// The raw tensor-layer forms of the Tensor methods of the same names (autograd/functions/copy.cpp
+// records them).
+namespace ops {
+
+Tensor& copy_(Tensor& self, const Tensor& src);
+Tensor& fill_(Tensor& self, const Scalar& value);
+Tensor& fill_(Tensor& self, const Tensor& value);
+Tensor& zero_(Tensor& self);
+Tensor contiguous(const Tensor& self);
+Tensor clone(const Tensor& self);
+Tensor to(const Tensor& self, DType dtype);
+Tensor to(const Tensor& self, Device device, bool non_blocking);
+Tensor to(const Tensor& self, Device device, DType dtype, bool non_blocking);
+
+}  // namespace ops
+
 }  // namespace anvil

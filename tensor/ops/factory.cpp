@@ -30,8 +30,8 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = t;
-  impl->storage =
-      std::make_shared<StorageImpl>(static_cast<size_t>(numel_of(shape) * dtype_size(t)), options.device);
+  impl->storage = std::make_shared<StorageImpl>(
+      static_cast<size_t>(numel_of(shape) * dtype_size(t)), options.device);
   return Tensor(std::move(impl));
 }
 
@@ -49,11 +49,19 @@ Tensor full(const Shape& shape, const Scalar& value, TensorOptions options) {
   return t;
 }
 
-Tensor scalar_tensor(const Scalar& value, TensorOptions options) { return full({}, value, options); }
+Tensor scalar_tensor(const Scalar& value, TensorOptions options) {
+  return full({}, value, options);
+}
 
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), TensorOptions(t.dtype(), t.device())); }
-Tensor zeros_like(const Tensor& t) { return full(t.shape(), 0, TensorOptions(t.dtype(), t.device())); }
-Tensor ones_like(const Tensor& t) { return full(t.shape(), 1, TensorOptions(t.dtype(), t.device())); }
+Tensor empty_like(const Tensor& t) {
+  return empty(t.shape(), TensorOptions(t.dtype(), t.device()));
+}
+Tensor zeros_like(const Tensor& t) {
+  return full(t.shape(), 0, TensorOptions(t.dtype(), t.device()));
+}
+Tensor ones_like(const Tensor& t) {
+  return full(t.shape(), 1, TensorOptions(t.dtype(), t.device()));
+}
 Tensor full_like(const Tensor& t, const Scalar& value) {
   return full(t.shape(), value, TensorOptions(t.dtype(), t.device()));
 }
@@ -66,7 +74,9 @@ Tensor randn_like(const Tensor& t, Generator* gen) {
 
 // ---- ranges -------------------------------------------------------------------------------------
 
-Tensor arange(const Scalar& end, TensorOptions options) { return arange(0, end, 1, options); }
+Tensor arange(const Scalar& end, TensorOptions options) {
+  return arange(0, end, 1, options);
+}
 
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions options) {
   const bool all_integral = !start.is_floating() && !end.is_floating() && !step.is_floating();
@@ -76,9 +86,10 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, Tensor
   ANVIL_CHECK((st > 0 && e >= s) || (st < 0 && e <= s),
               "arange: upper bound {} and lower bound {} are inconsistent with step sign {}",
               end.str(), start.str(), step.str());
-  const int64_t n = all_integral
-                        ? (end.to_int() - start.to_int() + step.to_int() - (st > 0 ? 1 : -1)) / step.to_int()
-                        : static_cast<int64_t>(std::ceil((e - s) / st));
+  const int64_t n =
+      all_integral
+          ? (end.to_int() - start.to_int() + step.to_int() - (st > 0 ? 1 : -1)) / step.to_int()
+          : static_cast<int64_t>(std::ceil((e - s) / st));
   Tensor out = empty({n}, TensorOptions(t, options.device));
   if (n > 0) kernel<OpId::arange>(out.device(), t)(out, start, step);
   return out;
@@ -110,13 +121,16 @@ namespace {
 
 // Every random kernel draws element i from 32-bit words 2i and 2i+1 of the stream, so a tensor
 // of n elements takes ceil(n / 2) blocks.
-uint64_t blocks_for(int64_t n) { return static_cast<uint64_t>((n + 1) / 2); }
+uint64_t blocks_for(int64_t n) {
+  return static_cast<uint64_t>((n + 1) / 2);
+}
 
 Tensor random_tensor(OpId op, const Shape& shape, TensorOptions options, DType default_dtype,
                      Generator* gen, const Scalar& a, const Scalar& b) {
   Tensor out = empty(shape, TensorOptions(options.dtype_or(default_dtype), options.device));
   if (out.numel() == 0) return out;
-  const PhiloxState state = generator_or_default(gen, out.device()).reserve(blocks_for(out.numel()));
+  const PhiloxState state =
+      generator_or_default(gen, out.device()).reserve(blocks_for(out.numel()));
   RandomKernel k = op == OpId::uniform  ? kernel<OpId::uniform>(out.device(), out.dtype())
                    : op == OpId::normal ? kernel<OpId::normal>(out.device(), out.dtype())
                                         : kernel<OpId::randint>(out.device(), out.dtype());
@@ -128,19 +142,20 @@ Tensor random_tensor(OpId op, const Shape& shape, TensorOptions options, DType d
 
 Tensor rand(const Shape& shape, TensorOptions options, Generator* gen) {
   check_shape("rand", shape);
-  ANVIL_CHECK(is_floating(options.dtype_or(kDefaultFloat)), "rand: expected a floating dtype, got {}",
-              dtype_name(*options.dtype));
+  ANVIL_CHECK(is_floating(options.dtype_or(kDefaultFloat)),
+              "rand: expected a floating dtype, got {}", dtype_name(*options.dtype));
   return random_tensor(OpId::uniform, shape, options, kDefaultFloat, gen, 0.0, 1.0);
 }
 
 Tensor randn(const Shape& shape, TensorOptions options, Generator* gen) {
   check_shape("randn", shape);
-  ANVIL_CHECK(is_floating(options.dtype_or(kDefaultFloat)), "randn: expected a floating dtype, got {}",
-              dtype_name(*options.dtype));
+  ANVIL_CHECK(is_floating(options.dtype_or(kDefaultFloat)),
+              "randn: expected a floating dtype, got {}", dtype_name(*options.dtype));
   return random_tensor(OpId::normal, shape, options, kDefaultFloat, gen, 0.0, 1.0);
 }
 
-Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options, Generator* gen) {
+Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options,
+               Generator* gen) {
   check_shape("randint", shape);
   ANVIL_CHECK(high > low, "randint: expected low < high, got low={} high={}", low, high);
   return random_tensor(OpId::randint, shape, options, DType::i64, gen, low, high);
@@ -160,7 +175,8 @@ Tensor randperm(int64_t n, TensorOptions options, Generator* gen) {
 }
 
 Tensor bernoulli(const Tensor& p, Generator* gen) {
-  ANVIL_CHECK(p.is_floating_point(), "bernoulli: expected floating probabilities, got {}", p.describe());
+  ANVIL_CHECK(p.is_floating_point(), "bernoulli: expected floating probabilities, got {}",
+              p.describe());
   Tensor out = empty(p.shape(), TensorOptions(p.dtype(), p.device()));
   if (out.numel() == 0) return out;
   const PhiloxState state = generator_or_default(gen, p.device()).reserve(blocks_for(out.numel()));
@@ -170,20 +186,23 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
 
 Tensor bernoulli(const Shape& shape, double p, TensorOptions options, Generator* gen) {
   ANVIL_CHECK(p >= 0 && p <= 1, "bernoulli: p must be in [0, 1], got {}", p);
-  return bernoulli(full(shape, p, TensorOptions(options.dtype_or(kDefaultFloat), options.device)), gen);
+  return bernoulli(full(shape, p, TensorOptions(options.dtype_or(kDefaultFloat), options.device)),
+                   gen);
 }
 
 Tensor& Tensor::uniform_(double low, double high) {
   ANVIL_CHECK(is_floating_point(), "uniform_: expected a floating tensor, got {}", describe());
   ANVIL_CHECK(low <= high, "uniform_: expected low <= high, got {} > {}", low, high);
-  copy_(random_tensor(OpId::uniform, shape(), TensorOptions(dtype(), device()), dtype(), nullptr, low, high));
+  copy_(random_tensor(OpId::uniform, shape(), TensorOptions(dtype(), device()), dtype(), nullptr,
+                      low, high));
   return *this;
 }
 
 Tensor& Tensor::normal_(double mean, double std) {
   ANVIL_CHECK(is_floating_point(), "normal_: expected a floating tensor, got {}", describe());
   ANVIL_CHECK(std >= 0, "normal_: expected std >= 0, got {}", std);
-  copy_(random_tensor(OpId::normal, shape(), TensorOptions(dtype(), device()), dtype(), nullptr, mean, std));
+  copy_(random_tensor(OpId::normal, shape(), TensorOptions(dtype(), device()), dtype(), nullptr,
+                      mean, std));
   return *this;
 }
 
@@ -197,8 +216,8 @@ Tensor& Tensor::bernoulli_(double p) {
 template <class T>
 Tensor tensor(const std::vector<T>& values, const Shape& shape, Device device) {
   ANVIL_CHECK(numel_of(shape) == static_cast<int64_t>(values.size()),
-              "tensor: {} values do not fill shape {} ({} elements)", values.size(), shape_str(shape),
-              numel_of(shape));
+              "tensor: {} values do not fill shape {} ({} elements)", values.size(),
+              shape_str(shape), numel_of(shape));
   if constexpr (std::is_same_v<T, bool>) {
     std::vector<uint8_t> bytes(values.begin(), values.end());
     return from_data(bytes.data(), shape, DType::boolean, device);

@@ -60,12 +60,12 @@ using RandomKernel = void (*)(const Tensor& out, PhiloxState state, const Scalar
                               const Scalar& b);
 using BernoulliKernel = void (*)(const Tensor& out, const Tensor& p, PhiloxState state);
 
-#define ANVIL_FACTORY_OPS(X)   \
-  X(arange, RangeKernel)       \
-  X(linspace, RangeKernel)     \
-  X(uniform, RandomKernel)     \
-  X(normal, RandomKernel)      \
-  X(randint, RandomKernel)     \
+#define ANVIL_FACTORY_OPS(X) \
+  X(arange, RangeKernel)     \
+  X(linspace, RangeKernel)   \
+  X(uniform, RandomKernel)   \
+  X(normal, RandomKernel)    \
+  X(randint, RandomKernel)   \
   X(bernoulli, BernoulliKernel)
 
 }  // namespace anvil

@@ -7,7 +7,7 @@
 #include "tensor/dispatch.h"
 #include "tensor/ops/factory.h"
 
-namespace anvil {
+namespace anvil::ops {
 
 namespace {
 
@@ -364,36 +364,36 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index_in) {
 
 Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   Tensor out = x.clone();
-  out.scatter_(dim, index, src);
+  scatter_(out, dim, index, src);
   return out;
 }
 
 Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Scalar& value) {
   Tensor out = x.clone();
-  out.scatter_(dim, index, value);
+  scatter_(out, dim, index, value);
   return out;
 }
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   Tensor out = x.clone();
-  out.scatter_add_(dim, index, src);
+  scatter_add_(out, dim, index, src);
   return out;
 }
 
-Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Tensor& src) {
-  scatter_into<OpId::scatter>(*this, dim, index, src);
-  return *this;
+Tensor& scatter_(Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  scatter_into<OpId::scatter>(self, dim, index, src);
+  return self;
 }
 
-Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Scalar& value) {
-  const Tensor src = scalar_tensor(value, TensorOptions(dtype(), device()));
-  scatter_into<OpId::scatter>(*this, dim, index, src.expand(index.shape()));
-  return *this;
+Tensor& scatter_(Tensor& self, int64_t dim, const Tensor& index, const Scalar& value) {
+  const Tensor src = scalar_tensor(value, TensorOptions(self.dtype(), self.device()));
+  scatter_into<OpId::scatter>(self, dim, index, src.expand(index.shape()));
+  return self;
 }
 
-Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) {
-  scatter_into<OpId::scatter_add>(*this, dim, index, src);
-  return *this;
+Tensor& scatter_add_(Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  scatter_into<OpId::scatter_add>(self, dim, index, src);
+  return self;
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index_in) {
@@ -414,41 +414,41 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index_in) {
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source,
                  const Scalar& alpha) {
   Tensor out = x.clone();
-  out.index_add_(dim, index, source, alpha);
+  index_add_(out, dim, index, source, alpha);
   return out;
 }
 
-Tensor& Tensor::index_add_(int64_t dim, const Tensor& index_in, const Tensor& source,
-                           const Scalar& alpha) {
-  const Tensor index = index_tensor("index_add", index_in, *this, true);
+Tensor& index_add_(Tensor& target, int64_t dim, const Tensor& index_in, const Tensor& source,
+                   const Scalar& alpha) {
+  const Tensor index = index_tensor("index_add", index_in, target, true);
   ANVIL_CHECK(index.dim() <= 1, "index_add: expected a 1-d index, got {}", index.describe());
-  ANVIL_CHECK(source.dtype() == dtype(),
+  ANVIL_CHECK(source.dtype() == target.dtype(),
               "index_add: expected source {} to have the dtype of self {}", source.describe(),
-              describe());
-  check_same_device("index_add", *this, source);
-  const int64_t d = wrap_dim(dim, this->dim(), "index_add");
-  const Tensor self = at_least_1d(*this), src = at_least_1d(source);
+              target.describe());
+  check_same_device("index_add", target, source);
+  const int64_t d = wrap_dim(dim, target.dim(), "index_add");
+  const Tensor self = at_least_1d(target), src = at_least_1d(source);
   ANVIL_CHECK(src.dim() == self.dim(), "index_add: source {} must have as many dims as self {}",
-              source.describe(), describe());
+              source.describe(), target.describe());
   for (int64_t k = 0; k < self.dim(); ++k) {
     const int64_t want = k == d ? index.numel() : self.size(k);
     ANVIL_CHECK(src.size(k) == want,
                 "index_add: source {} must have size {} in dim {} (self {}, index {})",
-                source.describe(), want, k, describe(), index.describe());
+                source.describe(), want, k, target.describe(), index.describe());
   }
   if (src.numel() > 0) {
-    kernel<OpId::index_add>(device(), dtype())(self, d, at_least_1d(unaliased(index, self)),
-                                               unaliased(src, self), alpha);
+    kernel<OpId::index_add>(target.device(), target.dtype())(
+        self, d, at_least_1d(unaliased(index, self)), unaliased(src, self), alpha);
   }
-  bump_version();
-  return *this;
+  target.bump_version();
+  return target;
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value) {
   const Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
   Tensor out = empty(shape, TensorOptions(x.dtype(), x.device()));
   out.copy_(x);
-  out.masked_fill_(mask, value);
+  masked_fill_(out, mask, value);
   return out;
 }
 
@@ -458,22 +458,19 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
   return masked_fill(x, mask, value.item());
 }
 
-Tensor Tensor::masked_fill(const Tensor& mask, const Scalar& value) const {
-  return anvil::masked_fill(*this, mask, value);
-}
-
-Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) {
+Tensor& masked_fill_(Tensor& self, const Tensor& mask, const Scalar& value) {
   ANVIL_CHECK(mask.dtype() == DType::boolean, "masked_fill_: expected a bool mask, got {}",
               mask.describe());
-  check_same_device("masked_fill_", *this, mask);
-  ANVIL_CHECK(broadcast_shapes(shape(), mask.shape(), "masked_fill_") == shape(),
-              "masked_fill_: mask {} cannot be broadcast to self {}", mask.describe(), describe());
-  if (numel() > 0) {
-    kernel<OpId::masked_fill>(device(), dtype())(*this, unaliased(mask, *this).expand(shape()),
-                                                 value);
+  check_same_device("masked_fill_", self, mask);
+  ANVIL_CHECK(broadcast_shapes(self.shape(), mask.shape(), "masked_fill_") == self.shape(),
+              "masked_fill_: mask {} cannot be broadcast to self {}", mask.describe(),
+              self.describe());
+  if (self.numel() > 0) {
+    kernel<OpId::masked_fill>(self.device(), self.dtype())(
+        self, unaliased(mask, self).expand(self.shape()), value);
   }
-  bump_version();
-  return *this;
+  self.bump_version();
+  return self;
 }
 
 Tensor masked_select(const Tensor& x, const Tensor& mask) {
@@ -563,4 +560,4 @@ std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool lar
   return {values, indices};
 }
 
-}  // namespace anvil
+}  // namespace anvil::ops

@@ -8,7 +8,7 @@
 #include "tensor/dispatch.h"
 #include "tensor/ops/factory.h"
 
-namespace anvil {
+namespace anvil::ops {
 
 namespace {
 
@@ -191,11 +191,4 @@ Tensor dot(const Tensor& lhs, const Tensor& rhs) {
   return out;
 }
 
-Tensor Tensor::matmul(const Tensor& other) const {
-  return anvil::matmul(*this, other);
-}
-Tensor Tensor::mm(const Tensor& other) const {
-  return anvil::mm(*this, other);
-}
-
-}  // namespace anvil
+}  // namespace anvil::ops

@@ -4,7 +4,7 @@
 #include "tensor/dispatch.h"
 #include "tensor/ops/factory.h"
 
-namespace anvil {
+namespace anvil::ops {
 
 namespace {
 
@@ -262,26 +262,4 @@ Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
   return softmax_like(OpId::log_softmax, "log_softmax", x, dim, dtype);
 }
 
-Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const {
-  return anvil::sum(*this, dims, keepdim);
-}
-Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
-  return anvil::mean(*this, dims, keepdim);
-}
-Tensor Tensor::max() const {
-  return anvil::max(*this);
-}
-Tensor Tensor::min() const {
-  return anvil::min(*this);
-}
-Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const {
-  return anvil::argmax(*this, dim, keepdim);
-}
-Tensor Tensor::softmax(int64_t dim) const {
-  return anvil::softmax(*this, dim);
-}
-Tensor Tensor::log_softmax(int64_t dim) const {
-  return anvil::log_softmax(*this, dim);
-}
-
-}  // namespace anvil
+}  // namespace anvil::ops

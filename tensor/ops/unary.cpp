@@ -8,7 +8,7 @@
 #include "tensor/dispatch.h"
 #include "tensor/ops/factory.h"
 
-namespace anvil {
+namespace anvil::ops {
 
 namespace {
 
@@ -323,75 +323,4 @@ Tensor& logical_not_(Tensor& x) {
   return x;
 }
 
-// ---- Tensor methods ----------------------------------------------------------------------------
-
-Tensor& Tensor::neg_() {
-  return anvil::neg_(*this);
-}
-Tensor& Tensor::abs_() {
-  return anvil::abs_(*this);
-}
-Tensor& Tensor::exp_() {
-  return anvil::exp_(*this);
-}
-Tensor& Tensor::log_() {
-  return anvil::log_(*this);
-}
-Tensor& Tensor::sqrt_() {
-  return anvil::sqrt_(*this);
-}
-Tensor& Tensor::sigmoid_() {
-  return anvil::sigmoid_(*this);
-}
-Tensor& Tensor::tanh_() {
-  return anvil::tanh_(*this);
-}
-Tensor& Tensor::relu_() {
-  return anvil::relu_(*this);
-}
-Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
-  return anvil::clamp_(*this, std::move(min), std::move(max));
-}
-Tensor& Tensor::pow_(const Scalar& exponent) {
-  return anvil::pow_(*this, exponent);
-}
-
-Tensor Tensor::neg() const {
-  return anvil::neg(*this);
-}
-Tensor Tensor::abs() const {
-  return anvil::abs(*this);
-}
-Tensor Tensor::exp() const {
-  return anvil::exp(*this);
-}
-Tensor Tensor::log() const {
-  return anvil::log(*this);
-}
-Tensor Tensor::sqrt() const {
-  return anvil::sqrt(*this);
-}
-Tensor Tensor::square() const {
-  return anvil::square(*this);
-}
-Tensor Tensor::sigmoid() const {
-  return anvil::sigmoid(*this);
-}
-Tensor Tensor::tanh() const {
-  return anvil::tanh(*this);
-}
-Tensor Tensor::relu() const {
-  return anvil::relu(*this);
-}
-Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
-  return anvil::clamp(*this, std::move(min), std::move(max));
-}
-Tensor Tensor::pow(const Scalar& exponent) const {
-  return anvil::pow(*this, exponent);
-}
-
-Tensor operator-(const Tensor& a) {
-  return neg(a);
-}
-
-}  // namespace anvil
+}  // namespace anvil::ops

@@ -7,81 +7,14 @@
 
 namespace anvil {
 
-Tensor neg(const Tensor& x);
-Tensor abs(const Tensor& x);
-Tensor sign(const Tensor& x);
-Tensor exp(const Tensor& x);
-Tensor expm1(const Tensor& x);
-Tensor log(const Tensor& x);
-Tensor log1p(const Tensor& x);
-Tensor log2(const Tensor& x);
-Tensor sqrt(const Tensor& x);
-Tensor rsqrt(const Tensor& x);
-Tensor reciprocal(const Tensor& x);
-Tensor square(const Tensor& x);
-Tensor sin(const Tensor& x);
-Tensor cos(const Tensor& x);
-Tensor tanh(const Tensor& x);
-Tensor sigmoid(const Tensor& x);
-Tensor relu(const Tensor& x);
-Tensor relu6(const Tensor& x);
-Tensor leaky_relu(const Tensor& x, const Scalar& negative_slope = 0.01);
-Tensor elu(const Tensor& x, const Scalar& alpha = 1.0, const Scalar& scale = 1,
-           const Scalar& input_scale = 1);
-Tensor gelu(const Tensor& x, GeluApprox approximate = GeluApprox::none);
-Tensor silu(const Tensor& x);
-Tensor softplus(const Tensor& x, const Scalar& beta = 1, const Scalar& threshold = 20);
-Tensor hardswish(const Tensor& x);
-Tensor erf(const Tensor& x);
-Tensor floor(const Tensor& x);
-Tensor ceil(const Tensor& x);
-// Rounds half to even; decimals > 0 rounds to that many digits after the point, < 0 before it.
-Tensor round(const Tensor& x, int64_t decimals = 0);
-// At least one bound is required; where min > max every element becomes max.
-Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
-Tensor pow(const Tensor& x, const Scalar& exponent);
-Tensor pow(const Scalar& base, const Tensor& exponent);
-// Unset posinf/neginf mean the dtype's largest and lowest finite values.
-Tensor nan_to_num(const Tensor& x, std::optional<double> nan = 0.0,
-                  std::optional<double> posinf = std::nullopt,
-                  std::optional<double> neginf = std::nullopt);
-Tensor logical_not(const Tensor& x);
+namespace ops {
 
-// In place: the result is written into x (any layout) and must keep x's dtype.
-Tensor& neg_(Tensor& x);
-Tensor& abs_(Tensor& x);
-Tensor& sign_(Tensor& x);
-Tensor& exp_(Tensor& x);
-Tensor& expm1_(Tensor& x);
-Tensor& log_(Tensor& x);
-Tensor& log1p_(Tensor& x);
-Tensor& log2_(Tensor& x);
-Tensor& sqrt_(Tensor& x);
-Tensor& rsqrt_(Tensor& x);
-Tensor& reciprocal_(Tensor& x);
-Tensor& square_(Tensor& x);
-Tensor& sin_(Tensor& x);
-Tensor& cos_(Tensor& x);
-Tensor& tanh_(Tensor& x);
-Tensor& sigmoid_(Tensor& x);
-Tensor& relu_(Tensor& x);
-Tensor& relu6_(Tensor& x);
-Tensor& leaky_relu_(Tensor& x, const Scalar& negative_slope = 0.01);
-Tensor& elu_(Tensor& x, const Scalar& alpha = 1.0, const Scalar& scale = 1,
-             const Scalar& input_scale = 1);
-Tensor& gelu_(Tensor& x, GeluApprox approximate = GeluApprox::none);
-Tensor& silu_(Tensor& x);
-Tensor& hardswish_(Tensor& x);
-Tensor& erf_(Tensor& x);
-Tensor& floor_(Tensor& x);
-Tensor& ceil_(Tensor& x);
-Tensor& round_(Tensor& x, int64_t decimals = 0);
-Tensor& clamp_(Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
-Tensor& pow_(Tensor& x, const Scalar& exponent);
-Tensor& nan_to_num_(Tensor& x, std::optional<double> nan = 0.0,
-                    std::optional<double> posinf = std::nullopt,
-                    std::optional<double> neginf = std::nullopt);
+#include "tensor/ops/unary.inc"  // IWYU pragma: export
+
+Tensor logical_not(const Tensor& x);
 Tensor& logical_not_(Tensor& x);
+
+}  // namespace ops
 
 // Op parameters, meaning per op: leaky_relu a=slope; elu a=alpha b=scale c=input_scale; gelu
 // a=1 for the tanh form; softplus a=beta b=threshold; round a=decimals; clamp a=min b=max

@@ -1,5 +1,5 @@
 // Small differentiable ops for the autograd tests, built with autograd/function.h over the tensor
-// core (the op families get their derivatives later). Values go through f64 host vectors: slow,
+// core, independent of the op families' derivatives. Values go through f64 host vectors: slow,
 // simple and obviously right.
 #pragma once
 
@@ -124,7 +124,7 @@ struct TwiceBackward : Node {
   }
 };
 inline std::vector<Tensor> twice(const Tensor& x) {
-  std::vector<Tensor> ys{x.clone(), map1(x, [](double v) { return 2 * v; })};
+  std::vector<Tensor> ys{x.detach().clone(), map1(x, [](double v) { return 2 * v; })};
   autograd::record<TwiceBackward>({x}, {ys[0], ys[1]});
   return ys;
 }
@@ -162,7 +162,7 @@ struct PlantedNanBackward : Node {
   }
 };
 inline Tensor planted_nan(const Tensor& x) {
-  Tensor y = x.clone();
+  Tensor y = x.detach().clone();
   autograd::record<PlantedNanBackward>({x}, {y});
   return y;
 }

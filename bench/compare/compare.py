@@ -55,6 +55,23 @@ def rows(name, fn):
                 torch_setup=lambda: (torch.rand(n, n),), torch_fn=fn)
 
 
+def linear16_setup():
+    layer = torch.nn.Linear(16, 16)
+    return layer, torch.rand(16, 16)
+
+
+def linear16_step(layer, x):
+    layer.zero_grad(set_to_none=False)
+    layer(x).sum().backward()
+
+
+def add_chain16(a):
+    y = a
+    for _ in range(16):
+        y = y + a
+    return y
+
+
 WORKLOADS = [
     gemm(256), gemm(1024), gemm(4096),
     dict(bench="bench_linalg", name="BM_sgemm_transposed_b/1024", metric="GFLOP/s", work=2.0 * 1024 ** 3 / 1e9,
@@ -92,6 +109,13 @@ WORKLOADS = [
     index_op("flip_last_dim", lambda: (torch.rand(4096, 1024),), lambda x: torch.flip(x, [-1])),
     dict(bench="bench_binary", name="BM_add_scalar_overhead/1", metric="ns/op", work=None,
          torch_setup=lambda: (torch.rand(1), torch.rand(1)), torch_fn=lambda a, b: torch.add(a, b)),
+    dict(bench="bench_autograd", name="BM_add_backward_1elem", metric="us", work=None,
+         torch_setup=lambda: (torch.rand(1, requires_grad=True), torch.rand(1, requires_grad=True)),
+         torch_fn=lambda a, b: (a + b).backward()),
+    dict(bench="bench_autograd", name="BM_linear16_step", metric="us", work=None,
+         torch_setup=linear16_setup, torch_fn=linear16_step),
+    dict(bench="bench_autograd", name="BM_record_add_chain16", metric="us", work=None,
+         torch_setup=lambda: (torch.rand(1, requires_grad=True),), torch_fn=add_chain16),
 ]
 
 
@@ -123,7 +147,7 @@ def run_torch(w, threads, min_time):
     return elapsed / iters
 
 
-TIME_UNITS = {"ns/op": 1e9, "ms": 1e3}
+TIME_UNITS = {"ns/op": 1e9, "us": 1e6, "ms": 1e3}
 
 
 def metric(w, seconds):

@@ -26,7 +26,8 @@ using autograd::SavedTensor;
 
 enum class Saves : uint8_t { nothing, input, output };
 
-// y = f(x) elementwise; grad_x = formula(grad_y, saved), `saved` being x or y as F says.
+// y = f(x) elementwise. F, the op's formula (with the op's parameters), gives the node's `name`,
+// what it `saves` (nothing, x or y) and operator()(grad_y, saved) = grad_x.
 template <class F>
 struct UnaryBackward final : autograd::Node {
   F f;
@@ -56,7 +57,7 @@ Tensor& unary_(const char* name, Tensor& x, F f, Op&& op) {
   auto node = autograd::record_inplace<UnaryBackward<F>>(name, x, {}, std::move(f));
   if (node && node->f.saves == Saves::input) {  // x is about to be overwritten
     node->saved = SavedTensor(autograd::raw([&] {
-      if constexpr (requires(const F& f, const Tensor& t) { f.before_write(t); }) {
+      if constexpr (requires(const F& formula, const Tensor& t) { formula.before_write(t); }) {
         return node->f.before_write(x);
       } else {
         return x.clone();
@@ -78,18 +79,9 @@ Tensor masked(const Tensor& mask, const Tensor& g) {
 
 }  // namespace
 
-// ---- formulas and ops --------------------------------------------------------------------------
-//
-// Each formula: `name` (the node's), `saves`, and operator()(grad, saved).
+// ---- neg, abs -----------------------------------------------------------------------------------
 
 namespace {
-
-// Piecewise constant functions (sign, floor, ceil, round): zero gradient, as in PyTorch.
-struct ZeroGrad {
-  const char* name;
-  Saves saves = Saves::nothing;
-  Tensor operator()(const Tensor& g, const Tensor&) const { return zeros_like(g); }
-};
 
 struct NegGrad {
   const char* name = "NegBackward";
@@ -103,6 +95,25 @@ struct AbsGrad {
   Saves saves = Saves::input;
   Tensor operator()(const Tensor& g, const Tensor& x) const { return mul(g, sign(x)); }
 };
+
+}  // namespace
+
+Tensor neg(const Tensor& x) {
+  return unary(x, NegGrad{}, [&] { return ops::neg(x); });
+}
+Tensor& neg_(Tensor& x) {
+  return unary_("neg_", x, NegGrad{}, [&] { ops::neg_(x); });
+}
+Tensor abs(const Tensor& x) {
+  return unary(x, AbsGrad{}, [&] { return ops::abs(x); });
+}
+Tensor& abs_(Tensor& x) {
+  return unary_("abs_", x, AbsGrad{}, [&] { ops::abs_(x); });
+}
+
+// ---- exp and log --------------------------------------------------------------------------------
+
+namespace {
 
 struct ExpGrad {
   const char* name = "ExpBackward";
@@ -137,6 +148,43 @@ struct Log2Grad {
   }
 };
 
+}  // namespace
+
+Tensor exp(const Tensor& x) {
+  return unary(x, ExpGrad{}, [&] { return ops::exp(x); });
+}
+Tensor& exp_(Tensor& x) {
+  return unary_("exp_", x, ExpGrad{}, [&] { ops::exp_(x); });
+}
+Tensor expm1(const Tensor& x) {
+  return unary(x, Expm1Grad{}, [&] { return ops::expm1(x); });
+}
+Tensor& expm1_(Tensor& x) {
+  return unary_("expm1_", x, Expm1Grad{}, [&] { ops::expm1_(x); });
+}
+Tensor log(const Tensor& x) {
+  return unary(x, LogGrad{}, [&] { return ops::log(x); });
+}
+Tensor& log_(Tensor& x) {
+  return unary_("log_", x, LogGrad{}, [&] { ops::log_(x); });
+}
+Tensor log1p(const Tensor& x) {
+  return unary(x, Log1pGrad{}, [&] { return ops::log1p(x); });
+}
+Tensor& log1p_(Tensor& x) {
+  return unary_("log1p_", x, Log1pGrad{}, [&] { ops::log1p_(x); });
+}
+Tensor log2(const Tensor& x) {
+  return unary(x, Log2Grad{}, [&] { return ops::log2(x); });
+}
+Tensor& log2_(Tensor& x) {
+  return unary_("log2_", x, Log2Grad{}, [&] { ops::log2_(x); });
+}
+
+// ---- roots, reciprocal, square ------------------------------------------------------------------
+
+namespace {
+
 // sqrt'(x) = 1 / (2 y).
 struct SqrtGrad {
   const char* name = "SqrtBackward";
@@ -164,6 +212,37 @@ struct SquareGrad {
   Tensor operator()(const Tensor& g, const Tensor& x) const { return mul(g, mul(x, 2)); }
 };
 
+}  // namespace
+
+Tensor sqrt(const Tensor& x) {
+  return unary(x, SqrtGrad{}, [&] { return ops::sqrt(x); });
+}
+Tensor& sqrt_(Tensor& x) {
+  return unary_("sqrt_", x, SqrtGrad{}, [&] { ops::sqrt_(x); });
+}
+Tensor rsqrt(const Tensor& x) {
+  return unary(x, RsqrtGrad{}, [&] { return ops::rsqrt(x); });
+}
+Tensor& rsqrt_(Tensor& x) {
+  return unary_("rsqrt_", x, RsqrtGrad{}, [&] { ops::rsqrt_(x); });
+}
+Tensor reciprocal(const Tensor& x) {
+  return unary(x, ReciprocalGrad{}, [&] { return ops::reciprocal(x); });
+}
+Tensor& reciprocal_(Tensor& x) {
+  return unary_("reciprocal_", x, ReciprocalGrad{}, [&] { ops::reciprocal_(x); });
+}
+Tensor square(const Tensor& x) {
+  return unary(x, SquareGrad{}, [&] { return ops::square(x); });
+}
+Tensor& square_(Tensor& x) {
+  return unary_("square_", x, SquareGrad{}, [&] { ops::square_(x); });
+}
+
+// ---- sin, cos, tanh, sigmoid, erf ---------------------------------------------------------------
+
+namespace {
+
 struct SinGrad {
   const char* name = "SinBackward";
   Saves saves = Saves::input;
@@ -189,6 +268,52 @@ struct SigmoidGrad {
   Saves saves = Saves::output;
   Tensor operator()(const Tensor& g, const Tensor& y) const { return mul(g, mul(y, sub(1, y))); }
 };
+
+// erf'(x) = 2 / sqrt(pi) exp(-x^2).
+struct ErfGrad {
+  const char* name = "ErfBackward";
+  Saves saves = Saves::input;
+  Tensor operator()(const Tensor& g, const Tensor& x) const {
+    return mul(g, mul(exp(neg(square(x))), 2 * std::numbers::inv_sqrtpi));
+  }
+};
+
+}  // namespace
+
+Tensor sin(const Tensor& x) {
+  return unary(x, SinGrad{}, [&] { return ops::sin(x); });
+}
+Tensor& sin_(Tensor& x) {
+  return unary_("sin_", x, SinGrad{}, [&] { ops::sin_(x); });
+}
+Tensor cos(const Tensor& x) {
+  return unary(x, CosGrad{}, [&] { return ops::cos(x); });
+}
+Tensor& cos_(Tensor& x) {
+  return unary_("cos_", x, CosGrad{}, [&] { ops::cos_(x); });
+}
+Tensor tanh(const Tensor& x) {
+  return unary(x, TanhGrad{}, [&] { return ops::tanh(x); });
+}
+Tensor& tanh_(Tensor& x) {
+  return unary_("tanh_", x, TanhGrad{}, [&] { ops::tanh_(x); });
+}
+Tensor sigmoid(const Tensor& x) {
+  return unary(x, SigmoidGrad{}, [&] { return ops::sigmoid(x); });
+}
+Tensor& sigmoid_(Tensor& x) {
+  return unary_("sigmoid_", x, SigmoidGrad{}, [&] { ops::sigmoid_(x); });
+}
+Tensor erf(const Tensor& x) {
+  return unary(x, ErfGrad{}, [&] { return ops::erf(x); });
+}
+Tensor& erf_(Tensor& x) {
+  return unary_("erf_", x, ErfGrad{}, [&] { ops::erf_(x); });
+}
+
+// ---- activations --------------------------------------------------------------------------------
+
+namespace {
 
 // From the output, as PyTorch's threshold_backward: 0 where y <= 0 (a NaN passes the gradient).
 struct ReluGrad {
@@ -291,14 +416,101 @@ struct HardswishGrad {
   }
 };
 
-// erf'(x) = 2 / sqrt(pi) exp(-x^2).
-struct ErfGrad {
-  const char* name = "ErfBackward";
-  Saves saves = Saves::input;
-  Tensor operator()(const Tensor& g, const Tensor& x) const {
-    return mul(g, mul(exp(neg(square(x))), 2 * std::numbers::inv_sqrtpi));
-  }
+}  // namespace
+
+Tensor relu(const Tensor& x) {
+  return unary(x, ReluGrad{}, [&] { return ops::relu(x); });
+}
+Tensor& relu_(Tensor& x) {
+  return unary_("relu_", x, ReluGrad{}, [&] { ops::relu_(x); });
+}
+Tensor relu6(const Tensor& x) {
+  return unary(x, Relu6Grad{}, [&] { return ops::relu6(x); });
+}
+Tensor& relu6_(Tensor& x) {
+  return unary_("relu6_", x, Relu6Grad{}, [&] { ops::relu6_(x); });
+}
+Tensor leaky_relu(const Tensor& x, const Scalar& negative_slope) {
+  return unary(x, LeakyReluGrad(negative_slope),
+               [&] { return ops::leaky_relu(x, negative_slope); });
+}
+Tensor& leaky_relu_(Tensor& x, const Scalar& negative_slope) {
+  return unary_("leaky_relu_", x, LeakyReluGrad(negative_slope),
+                [&] { ops::leaky_relu_(x, negative_slope); });
+}
+Tensor elu(const Tensor& x, const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
+  return unary(x, elu_grad(alpha, scale, input_scale),
+               [&] { return ops::elu(x, alpha, scale, input_scale); });
+}
+Tensor& elu_(Tensor& x, const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
+  return unary_("elu_", x, elu_grad(alpha, scale, input_scale),
+                [&] { ops::elu_(x, alpha, scale, input_scale); });
+}
+Tensor gelu(const Tensor& x, GeluApprox approximate) {
+  return unary(x, GeluGrad{.approximate = approximate}, [&] { return ops::gelu(x, approximate); });
+}
+Tensor& gelu_(Tensor& x, GeluApprox approximate) {
+  return unary_("gelu_", x, GeluGrad{.approximate = approximate},
+                [&] { ops::gelu_(x, approximate); });
+}
+Tensor silu(const Tensor& x) {
+  return unary(x, SiluGrad{}, [&] { return ops::silu(x); });
+}
+Tensor& silu_(Tensor& x) {
+  return unary_("silu_", x, SiluGrad{}, [&] { ops::silu_(x); });
+}
+Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
+  return unary(x, SoftplusGrad{.beta = beta, .threshold = threshold},
+               [&] { return ops::softplus(x, beta, threshold); });
+}
+Tensor hardswish(const Tensor& x) {
+  return unary(x, HardswishGrad{}, [&] { return ops::hardswish(x); });
+}
+Tensor& hardswish_(Tensor& x) {
+  return unary_("hardswish_", x, HardswishGrad{}, [&] { ops::hardswish_(x); });
+}
+
+// ---- piecewise constant: sign, floor, ceil, round -----------------------------------------------
+
+namespace {
+
+// Piecewise constant functions (sign, floor, ceil, round): zero gradient, as in PyTorch.
+struct ZeroGrad {
+  const char* name;
+  Saves saves = Saves::nothing;
+  Tensor operator()(const Tensor& g, const Tensor&) const { return zeros_like(g); }
 };
+
+}  // namespace
+
+Tensor sign(const Tensor& x) {
+  return unary(x, ZeroGrad{"SignBackward"}, [&] { return ops::sign(x); });
+}
+Tensor& sign_(Tensor& x) {
+  return unary_("sign_", x, ZeroGrad{"SignBackward"}, [&] { ops::sign_(x); });
+}
+Tensor floor(const Tensor& x) {
+  return unary(x, ZeroGrad{"FloorBackward"}, [&] { return ops::floor(x); });
+}
+Tensor& floor_(Tensor& x) {
+  return unary_("floor_", x, ZeroGrad{"FloorBackward"}, [&] { ops::floor_(x); });
+}
+Tensor ceil(const Tensor& x) {
+  return unary(x, ZeroGrad{"CeilBackward"}, [&] { return ops::ceil(x); });
+}
+Tensor& ceil_(Tensor& x) {
+  return unary_("ceil_", x, ZeroGrad{"CeilBackward"}, [&] { ops::ceil_(x); });
+}
+Tensor round(const Tensor& x, int64_t decimals) {
+  return unary(x, ZeroGrad{"RoundBackward"}, [&] { return ops::round(x, decimals); });
+}
+Tensor& round_(Tensor& x, int64_t decimals) {
+  return unary_("round_", x, ZeroGrad{"RoundBackward"}, [&] { ops::round_(x, decimals); });
+}
+
+// ---- clamp --------------------------------------------------------------------------------------
+
+namespace {
 
 // The gradient passes where min <= x <= max (clamp_backward); the in-place form keeps that mask
 // instead of a copy of x.
@@ -315,6 +527,19 @@ struct ClampGrad {
     return masked(s.dtype() == DType::boolean ? s : in_range(s), g);
   }
 };
+
+}  // namespace
+
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
+  return unary(x, ClampGrad{.min = min, .max = max}, [&] { return ops::clamp(x, min, max); });
+}
+Tensor& clamp_(Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
+  return unary_("clamp_", x, ClampGrad{.min = min, .max = max}, [&] { ops::clamp_(x, min, max); });
+}
+
+// ---- pow with a Scalar --------------------------------------------------------------------------
+
+namespace {
 
 // (x^e)' = e x^(e-1), 0 for e == 0 (pow_backward).
 struct PowScalarExponentGrad {
@@ -341,6 +566,25 @@ struct PowScalarBaseGrad {
   }
 };
 
+}  // namespace
+
+Tensor pow(const Tensor& x, const Scalar& exponent) {
+  return unary(x, PowScalarExponentGrad{.exponent = exponent},
+               [&] { return ops::pow(x, exponent); });
+}
+Tensor pow(const Scalar& base, const Tensor& exponent) {
+  return unary(exponent, PowScalarBaseGrad{.base = base.to_double()},
+               [&] { return ops::pow(base, exponent); });
+}
+Tensor& pow_(Tensor& x, const Scalar& exponent) {
+  return unary_("pow_", x, PowScalarExponentGrad{.exponent = exponent},
+                [&] { ops::pow_(x, exponent); });
+}
+
+// ---- nan_to_num ---------------------------------------------------------------------------------
+
+namespace {
+
 // The gradient passes where x is finite (not NaN or inf); in place, that mask is kept instead of
 // a copy of x.
 struct NanToNumGrad {
@@ -357,201 +601,9 @@ struct NanToNumGrad {
 
 }  // namespace
 
-Tensor neg(const Tensor& x) {
-  return unary(x, NegGrad{}, [&] { return ops::neg(x); });
-}
-Tensor abs(const Tensor& x) {
-  return unary(x, AbsGrad{}, [&] { return ops::abs(x); });
-}
-Tensor sign(const Tensor& x) {
-  return unary(x, ZeroGrad{"SignBackward"}, [&] { return ops::sign(x); });
-}
-Tensor exp(const Tensor& x) {
-  return unary(x, ExpGrad{}, [&] { return ops::exp(x); });
-}
-Tensor expm1(const Tensor& x) {
-  return unary(x, Expm1Grad{}, [&] { return ops::expm1(x); });
-}
-Tensor log(const Tensor& x) {
-  return unary(x, LogGrad{}, [&] { return ops::log(x); });
-}
-Tensor log1p(const Tensor& x) {
-  return unary(x, Log1pGrad{}, [&] { return ops::log1p(x); });
-}
-Tensor log2(const Tensor& x) {
-  return unary(x, Log2Grad{}, [&] { return ops::log2(x); });
-}
-Tensor sqrt(const Tensor& x) {
-  return unary(x, SqrtGrad{}, [&] { return ops::sqrt(x); });
-}
-Tensor rsqrt(const Tensor& x) {
-  return unary(x, RsqrtGrad{}, [&] { return ops::rsqrt(x); });
-}
-Tensor reciprocal(const Tensor& x) {
-  return unary(x, ReciprocalGrad{}, [&] { return ops::reciprocal(x); });
-}
-Tensor square(const Tensor& x) {
-  return unary(x, SquareGrad{}, [&] { return ops::square(x); });
-}
-Tensor sin(const Tensor& x) {
-  return unary(x, SinGrad{}, [&] { return ops::sin(x); });
-}
-Tensor cos(const Tensor& x) {
-  return unary(x, CosGrad{}, [&] { return ops::cos(x); });
-}
-Tensor tanh(const Tensor& x) {
-  return unary(x, TanhGrad{}, [&] { return ops::tanh(x); });
-}
-Tensor sigmoid(const Tensor& x) {
-  return unary(x, SigmoidGrad{}, [&] { return ops::sigmoid(x); });
-}
-Tensor relu(const Tensor& x) {
-  return unary(x, ReluGrad{}, [&] { return ops::relu(x); });
-}
-Tensor relu6(const Tensor& x) {
-  return unary(x, Relu6Grad{}, [&] { return ops::relu6(x); });
-}
-Tensor leaky_relu(const Tensor& x, const Scalar& negative_slope) {
-  return unary(x, LeakyReluGrad(negative_slope),
-               [&] { return ops::leaky_relu(x, negative_slope); });
-}
-Tensor elu(const Tensor& x, const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
-  return unary(x, elu_grad(alpha, scale, input_scale),
-               [&] { return ops::elu(x, alpha, scale, input_scale); });
-}
-Tensor gelu(const Tensor& x, GeluApprox approximate) {
-  return unary(x, GeluGrad{.approximate = approximate}, [&] { return ops::gelu(x, approximate); });
-}
-Tensor silu(const Tensor& x) {
-  return unary(x, SiluGrad{}, [&] { return ops::silu(x); });
-}
-Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
-  return unary(x, SoftplusGrad{.beta = beta, .threshold = threshold},
-               [&] { return ops::softplus(x, beta, threshold); });
-}
-Tensor hardswish(const Tensor& x) {
-  return unary(x, HardswishGrad{}, [&] { return ops::hardswish(x); });
-}
-Tensor erf(const Tensor& x) {
-  return unary(x, ErfGrad{}, [&] { return ops::erf(x); });
-}
-Tensor floor(const Tensor& x) {
-  return unary(x, ZeroGrad{"FloorBackward"}, [&] { return ops::floor(x); });
-}
-Tensor ceil(const Tensor& x) {
-  return unary(x, ZeroGrad{"CeilBackward"}, [&] { return ops::ceil(x); });
-}
-Tensor round(const Tensor& x, int64_t decimals) {
-  return unary(x, ZeroGrad{"RoundBackward"}, [&] { return ops::round(x, decimals); });
-}
-Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
-  return unary(x, ClampGrad{.min = min, .max = max}, [&] { return ops::clamp(x, min, max); });
-}
-Tensor pow(const Tensor& x, const Scalar& exponent) {
-  return unary(x, PowScalarExponentGrad{.exponent = exponent},
-               [&] { return ops::pow(x, exponent); });
-}
-Tensor pow(const Scalar& base, const Tensor& exponent) {
-  return unary(exponent, PowScalarBaseGrad{.base = base.to_double()},
-               [&] { return ops::pow(base, exponent); });
-}
 Tensor nan_to_num(const Tensor& x, std::optional<double> nan, std::optional<double> posinf,
                   std::optional<double> neginf) {
   return unary(x, NanToNumGrad{}, [&] { return ops::nan_to_num(x, nan, posinf, neginf); });
-}
-
-// ---- in place ----------------------------------------------------------------------------------
-
-Tensor& neg_(Tensor& x) {
-  return unary_("neg_", x, NegGrad{}, [&] { ops::neg_(x); });
-}
-Tensor& abs_(Tensor& x) {
-  return unary_("abs_", x, AbsGrad{}, [&] { ops::abs_(x); });
-}
-Tensor& sign_(Tensor& x) {
-  return unary_("sign_", x, ZeroGrad{"SignBackward"}, [&] { ops::sign_(x); });
-}
-Tensor& exp_(Tensor& x) {
-  return unary_("exp_", x, ExpGrad{}, [&] { ops::exp_(x); });
-}
-Tensor& expm1_(Tensor& x) {
-  return unary_("expm1_", x, Expm1Grad{}, [&] { ops::expm1_(x); });
-}
-Tensor& log_(Tensor& x) {
-  return unary_("log_", x, LogGrad{}, [&] { ops::log_(x); });
-}
-Tensor& log1p_(Tensor& x) {
-  return unary_("log1p_", x, Log1pGrad{}, [&] { ops::log1p_(x); });
-}
-Tensor& log2_(Tensor& x) {
-  return unary_("log2_", x, Log2Grad{}, [&] { ops::log2_(x); });
-}
-Tensor& sqrt_(Tensor& x) {
-  return unary_("sqrt_", x, SqrtGrad{}, [&] { ops::sqrt_(x); });
-}
-Tensor& rsqrt_(Tensor& x) {
-  return unary_("rsqrt_", x, RsqrtGrad{}, [&] { ops::rsqrt_(x); });
-}
-Tensor& reciprocal_(Tensor& x) {
-  return unary_("reciprocal_", x, ReciprocalGrad{}, [&] { ops::reciprocal_(x); });
-}
-Tensor& square_(Tensor& x) {
-  return unary_("square_", x, SquareGrad{}, [&] { ops::square_(x); });
-}
-Tensor& sin_(Tensor& x) {
-  return unary_("sin_", x, SinGrad{}, [&] { ops::sin_(x); });
-}
-Tensor& cos_(Tensor& x) {
-  return unary_("cos_", x, CosGrad{}, [&] { ops::cos_(x); });
-}
-Tensor& tanh_(Tensor& x) {
-  return unary_("tanh_", x, TanhGrad{}, [&] { ops::tanh_(x); });
-}
-Tensor& sigmoid_(Tensor& x) {
-  return unary_("sigmoid_", x, SigmoidGrad{}, [&] { ops::sigmoid_(x); });
-}
-Tensor& relu_(Tensor& x) {
-  return unary_("relu_", x, ReluGrad{}, [&] { ops::relu_(x); });
-}
-Tensor& relu6_(Tensor& x) {
-  return unary_("relu6_", x, Relu6Grad{}, [&] { ops::relu6_(x); });
-}
-Tensor& leaky_relu_(Tensor& x, const Scalar& negative_slope) {
-  return unary_("leaky_relu_", x, LeakyReluGrad(negative_slope),
-                [&] { ops::leaky_relu_(x, negative_slope); });
-}
-Tensor& elu_(Tensor& x, const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
-  return unary_("elu_", x, elu_grad(alpha, scale, input_scale),
-                [&] { ops::elu_(x, alpha, scale, input_scale); });
-}
-Tensor& gelu_(Tensor& x, GeluApprox approximate) {
-  return unary_("gelu_", x, GeluGrad{.approximate = approximate},
-                [&] { ops::gelu_(x, approximate); });
-}
-Tensor& silu_(Tensor& x) {
-  return unary_("silu_", x, SiluGrad{}, [&] { ops::silu_(x); });
-}
-Tensor& hardswish_(Tensor& x) {
-  return unary_("hardswish_", x, HardswishGrad{}, [&] { ops::hardswish_(x); });
-}
-Tensor& erf_(Tensor& x) {
-  return unary_("erf_", x, ErfGrad{}, [&] { ops::erf_(x); });
-}
-Tensor& floor_(Tensor& x) {
-  return unary_("floor_", x, ZeroGrad{"FloorBackward"}, [&] { ops::floor_(x); });
-}
-Tensor& ceil_(Tensor& x) {
-  return unary_("ceil_", x, ZeroGrad{"CeilBackward"}, [&] { ops::ceil_(x); });
-}
-Tensor& round_(Tensor& x, int64_t decimals) {
-  return unary_("round_", x, ZeroGrad{"RoundBackward"}, [&] { ops::round_(x, decimals); });
-}
-Tensor& clamp_(Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
-  return unary_("clamp_", x, ClampGrad{.min = min, .max = max}, [&] { ops::clamp_(x, min, max); });
-}
-Tensor& pow_(Tensor& x, const Scalar& exponent) {
-  return unary_("pow_", x, PowScalarExponentGrad{.exponent = exponent},
-                [&] { ops::pow_(x, exponent); });
 }
 Tensor& nan_to_num_(Tensor& x, std::optional<double> nan, std::optional<double> posinf,
                     std::optional<double> neginf) {

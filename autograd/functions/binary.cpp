@@ -82,8 +82,9 @@ struct ZeroBackward final : autograd::Node {
   std::vector<Tensor> apply(std::vector<Tensor>&& g) override {
     std::vector<Tensor> out(shapes.size());
     for (size_t i = 0; i < shapes.size(); ++i) {
-      if (needs_input_grad(i))
+      if (needs_input_grad(i)) {
         out[i] = zeros(shapes[i], TensorOptions(g[0].dtype(), g[0].device()));
+      }
     }
     return out;
   }

@@ -70,11 +70,6 @@ const std::vector<GradCase>& view_table() {
        {{4, 3}}},
       {"clone", [](const Ins& x) { return Outs{x[0].clone().square()}; }, {{3, 2}}},
       {"contiguous", [](const Ins& x) { return Outs{x[0].contiguous().square()}; }, {{3, 2}}},
-      {"to_f32_and_back",
-       [](const Ins& x) { return Outs{x[0].to(DType::f32).to(DType::f64) * x[0]}; },
-       {{3, 2}},
-       0.5,
-       2},
       {"copy_",
        [](const Ins& x) {
          Tensor y = x[0] * 1.0;
@@ -123,6 +118,15 @@ TEST(GradView, NoOpConversionsReturnTheTensorItself) {
   EXPECT_TRUE(x.to(DType::f64).is_leaf());
   EXPECT_FALSE(x.to(DType::i64).requires_grad());  // integer results never require grad
   EXPECT_TRUE(x.to(DType::f32).requires_grad());
+}
+
+TEST(GradView, ConversionsPassTheGradientBackInTheInputsDType) {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y = x.to(DType::f32);
+  EXPECT_EQ(y.grad_fn_name(), "CopyBackward");
+  (y * y).sum().backward();
+  EXPECT_EQ(x.grad().dtype(), DType::f64);
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{2, 4}));
 }
 
 TEST(GradView, InPlaceOnALeafThatRequiresGradIsAnError) {

@@ -71,7 +71,7 @@ TEST(Graph, NoGradAndDetachStopGradients) {
 TEST(Graph, IntegerResultsNeverRequireGrad) {
   Tensor x = leaf({1.5, -2.5, 3.0});
   EXPECT_FALSE(argmax(x).requires_grad());
-  EXPECT_FALSE((x > 0).requires_grad());
+  EXPECT_FALSE(gt(x, 0).requires_grad());
   EXPECT_FALSE(x.to(DType::i64).requires_grad());
   EXPECT_FALSE(max(x, 0, false).second.requires_grad());
   EXPECT_TRUE(max(x, 0, false).first.requires_grad());
@@ -89,7 +89,7 @@ TEST(Graph, HooksOnIntermediateGradients) {
 
 TEST(Graph, CheckpointEqualsThePlainRunWithRandomNumbers) {
   const auto block = [](const std::vector<Tensor>& in) {
-    const Tensor keep = (rand_like(in[0]) > 0.3).to(in[0].dtype());  // dropout-style mask
+    const Tensor keep = gt(rand_like(in[0]), 0.3).to(in[0].dtype());  // dropout-style mask
     return std::vector<Tensor>{tanh(matmul(in[0], in[1])) * keep};
   };
   Tensor x = testing::random_tensor({4, 3}, DType::f64).requires_grad_();

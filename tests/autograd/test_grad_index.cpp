@@ -442,6 +442,16 @@ TEST(GradIndex, ScatterSrcLargerThanIndexGetsZerosOutsideIt) {
   EXPECT_EQ(values(src.grad()), (std::vector<double>{40, 10, 0}));
 }
 
+TEST(GradIndex, InPlaceIntoATensorWithoutHistoryRecordsTheSource) {
+  Tensor y = zeros({3, 2}, DType::f64);
+  Tensor source = leaf({1, 2, 3, 4}, {2, 2});
+  y.index_add_(0, i64({2, 2}), source, 3);
+  EXPECT_TRUE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn_name(), "IndexAddBackward");
+  y.backward(tensor<double>({1, 2, 3, 4, 5, 6}, {3, 2}));
+  EXPECT_EQ(values(source.grad()), (std::vector<double>{15, 18, 15, 18}));
+}
+
 TEST(GradIndex, NoGradRecordsNothing) {
   Tensor x = leaf({1, 2, 3, 4}, {2, 2});
   NoGradGuard no_grad;

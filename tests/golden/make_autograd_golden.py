@@ -27,6 +27,16 @@ def write(path, tensors):
             f.write(" ".join(f"{v:.17g}" for v in t.reshape(-1).tolist()) + "\n")
 
 
+def save(file, x, target, params, loss):
+    """Backward from loss, then the inputs, parameters, loss and parameter gradients."""
+    loss.backward()
+    values = {"x": x, "target": target.double()}
+    values.update(params)
+    values["loss"] = loss
+    values.update({f"grad_{k}": v.grad for k, v in params.items()})
+    write(OUT / file, values)
+
+
 def cross_entropy(logits, target):
     # Softmax cross-entropy from basic ops: mean(logsumexp(z) - z[target]).
     picked = torch.gather(logits, 1, target.unsqueeze(1)).squeeze(1)
@@ -44,13 +54,7 @@ def mlp():
     }
     h = torch.nn.functional.gelu(x @ params["w1"].t() + params["b1"])
     logits = torch.nn.functional.linear(h, params["w2"], params["b2"])
-    loss = cross_entropy(logits, target)
-    loss.backward()
-    values = {"x": x, "target": target.double()}
-    values.update(params)
-    values["loss"] = loss
-    values.update({f"grad_{k}": v.grad for k, v in params.items()})
-    write(OUT / "autograd_mlp.txt", values)
+    save("autograd_mlp.txt", x, target, params, cross_entropy(logits, target))
 
 
 def token_net():
@@ -70,13 +74,7 @@ def token_net():
     hidden = torch.nn.functional.gelu(normed @ params["w1"], approximate="tanh")
     y = x + hidden @ params["w2"]  # residual
     logits = y.mean(dim=1) @ params["head"]
-    loss = cross_entropy(logits, target)
-    loss.backward()
-    values = {"x": x, "target": target.double()}
-    values.update(params)
-    values["loss"] = loss
-    values.update({f"grad_{k}": v.grad for k, v in params.items()})
-    write(OUT / "autograd_token_net.txt", values)
+    save("autograd_token_net.txt", x, target, params, cross_entropy(logits, target))
 
 
 mlp()

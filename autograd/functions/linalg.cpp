@@ -33,8 +33,8 @@ Tensor as_rows(const Tensor& t) {
 //   db = a^T @ g, likewise.
 // 1-D operands are treated as a row (a) or a column (b), as the forward does.
 std::pair<Tensor, Tensor> matmul_backward(const Tensor& g, const Tensor& a, const Tensor& b,
-                                          const Shape& a_shape, const Shape& b_shape,
-                                          bool need_a, bool need_b) {
+                                          const Shape& a_shape, const Shape& b_shape, bool need_a,
+                                          bool need_b) {
   const bool a_vec = a_shape.size() == 1, b_vec = b_shape.size() == 1;
   Tensor ga, gb;
   if (a_vec && b_vec) {  // dot: g is 0-d
@@ -183,7 +183,7 @@ struct LinearBackward final : autograd::Node {
       gi = gi.reshape(input_shape);
     }
     if (needs_input_grad(1)) {
-      const Tensor x = as_rows(input.unpack(name()));  // [rows, in]
+      const Tensor x = as_rows(input.unpack(name()));         // [rows, in]
       gw = vector_weight ? matmul(g.reshape({x.size(0)}), x)  // [rows] @ [rows, in]
                          : mm(g.reshape({x.size(0), weight_shape[0]}).mT(), x);
     }

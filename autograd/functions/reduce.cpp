@@ -5,6 +5,7 @@
 #include "autograd/functions/reduce.h"
 
 #include <cmath>
+#include <type_traits>
 
 #include "autograd/function.h"
 #include "autograd/functions/binary.h"
@@ -66,17 +67,29 @@ struct ReduceNode : autograd::Node {
 
 namespace {
 
+// `g`, an expanded (stride-0) gradient, as the node hands it to its input: a leaf's accumulator
+// stores what it receives as .grad(), which must stay writable in place (optimizers, clipping),
+// so a leaf gets a dense copy; other nodes read the view as it is.
+Tensor expanded_grad_for(const autograd::Node& node, const Tensor& g) {
+  const autograd::Edge& edge = node.next_edge(0);
+  const bool to_leaf = edge.fn && dynamic_cast<const autograd::AccumulateGrad*>(edge.fn.get());
+  return to_leaf ? g.contiguous() : g;
+}
+
 // y = sum(x, dims): dx = g broadcast back.
 struct SumBackward final : ReduceNode {
   std::string name() const override { return "SumBackward"; }
-  std::vector<Tensor> apply(std::vector<Tensor>&& g) override { return {r.expand(g[0])}; }
+  std::vector<Tensor> apply(std::vector<Tensor>&& g) override {
+    return {expanded_grad_for(*this, r.expand(g[0]))};
+  }
 };
 
 // y = mean(x, dims): dx = g / N broadcast back.
 struct MeanBackward final : ReduceNode {
   std::string name() const override { return "MeanBackward"; }
   std::vector<Tensor> apply(std::vector<Tensor>&& g) override {
-    return {div(r.restore(g[0]), Scalar(static_cast<double>(r.count()))).expand(r.shape)};
+    const Tensor scaled = div(r.restore(g[0]), Scalar(static_cast<double>(r.count())));
+    return {expanded_grad_for(*this, scaled.expand(r.shape))};
   }
 };
 
@@ -268,8 +281,8 @@ struct VarBackward final : ReduceNode {
 
 template <class Outs>
 void record_variance(const Tensor& x, const Tensor& first, const Outs& outs,
-                     const std::vector<int64_t>& dims, double correction, bool keepdim,
-                     bool is_std, bool with_mean) {
+                     const std::vector<int64_t>& dims, double correction, bool keepdim, bool is_std,
+                     bool with_mean) {
   if (auto node = autograd::record_range<VarBackward>(std::vector<Tensor>{x}, outs)) {
     node->r = Reduction(x, dims, keepdim);
     node->is_std = is_std;
@@ -339,8 +352,8 @@ struct NormBackward final : ReduceNode {
       const Tensor scaled = mul(sign(x), where(eq(x, 0), 0, pow(abs(x), Scalar(p - 1))));
       return {mul(mul(scaled, gg), pow(y, Scalar(1 - p)))};
     }
-    const Tensor scaled = p < 2 ? mul(sign(x), pow(abs(x), Scalar(p - 1)))
-                                : mul(x, pow(abs(x), Scalar(p - 2)));
+    const Tensor scaled =
+        p < 2 ? mul(sign(x), pow(abs(x), Scalar(p - 1))) : mul(x, pow(abs(x), Scalar(p - 2)));
     const Tensor scale = where(eq(y, 0), 0, div(gg, pow(y, Scalar(p - 1))));
     return {mul(scaled, scale)};
   }

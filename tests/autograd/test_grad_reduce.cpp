@@ -38,7 +38,10 @@ const std::vector<GradCase>& table() {
       // sum
       unary("sum_all", [](const Tensor& x) { return sum(x); }, {3, 4}),
       unary("sum_dim", [](const Tensor& x) { return sum(x, {1}); }, {3, 4}),
-      unary("sum_dims_neg_keepdim", [](const Tensor& x) { return sum(x, {-1, 0}, true); },
+      unary("sum_dims_neg_keepdim",
+            [](const Tensor& x) {
+              return sum(x, {-1, 0}, true);
+            },
             {2, 3, 4}),
       unary("sum_dtype", [](const Tensor& x) { return sum(x, {0}, false, DType::f64); }, {3, 2}),
       unary("sum_0d", [](const Tensor& x) { return sum(x); }, {}),
@@ -46,23 +49,39 @@ const std::vector<GradCase>& table() {
       unary("sum_method", [](const Tensor& x) { return x.sum({1}, true); }, {2, 3}),
       // mean
       unary("mean_all", [](const Tensor& x) { return mean(x); }, {3, 4}),
-      unary("mean_dims", [](const Tensor& x) { return mean(x, {0, 2}); }, {2, 3, 4}),
+      unary("mean_dims",
+            [](const Tensor& x) {
+              return mean(x, {0, 2});
+            },
+            {2, 3, 4}),
       unary("mean_neg_keepdim", [](const Tensor& x) { return mean(x, {-2}, true); }, {2, 3, 4}),
       unary("mean_0d", [](const Tensor& x) { return mean(x); }, {}),
       unary("mean_method", [](const Tensor& x) { return x.mean({0}); }, {3, 2}),
       // prod (zeros: see the plain tests)
-      unary("prod_all", [](const Tensor& x) { return prod(x); }, {2, 3}, 0.5, 1.5),
+      unary(
+          "prod_all", [](const Tensor& x) { return prod(x); }, {2, 3}, 0.5, 1.5),
       unary("prod_dim", [](const Tensor& x) { return prod(x, {-1}); }, {3, 4}),
-      unary("prod_dims_keepdim", [](const Tensor& x) { return prod(x, {0, 2}, true); }, {2, 3, 2}),
+      unary("prod_dims_keepdim",
+            [](const Tensor& x) {
+              return prod(x, {0, 2}, true);
+            },
+            {2, 3, 2}),
       unary("prod_0d", [](const Tensor& x) { return prod(x); }, {}),
       // amax / amin / max() / min()
       unary("amax_all", [](const Tensor& x) { return amax(x); }, {3, 4}),
       unary("amax_dim", [](const Tensor& x) { return amax(x, {1}); }, {3, 4}),
-      unary("amax_dims_neg_keepdim", [](const Tensor& x) { return amax(x, {0, -1}, true); },
+      unary("amax_dims_neg_keepdim",
+            [](const Tensor& x) {
+              return amax(x, {0, -1}, true);
+            },
             {2, 3, 4}),
       unary("amax_0d", [](const Tensor& x) { return amax(x); }, {}),
       unary("amin_all", [](const Tensor& x) { return amin(x); }, {3, 4}),
-      unary("amin_dims", [](const Tensor& x) { return amin(x, {1, 2}); }, {2, 3, 4}),
+      unary("amin_dims",
+            [](const Tensor& x) {
+              return amin(x, {1, 2});
+            },
+            {2, 3, 4}),
       unary("amin_neg_keepdim", [](const Tensor& x) { return amin(x, {-2}, true); }, {3, 4}),
       unary("max_all", [](const Tensor& x) { return max(x); }, {3, 4}),
       unary("max_0d", [](const Tensor& x) { return max(x); }, {}),
@@ -78,21 +97,33 @@ const std::vector<GradCase>& table() {
       // var / std / var_mean / std_mean
       unary("var_all", [](const Tensor& x) { return var(x); }, {3, 4}),
       unary("var_dim_correction0", [](const Tensor& x) { return var(x, {1}, 0); }, {3, 4}),
-      unary("var_dims_keepdim", [](const Tensor& x) { return var(x, {0, -1}, 1, true); },
+      unary("var_dims_keepdim",
+            [](const Tensor& x) {
+              return var(x, {0, -1}, 1, true);
+            },
             {2, 3, 4}),
       unary("var_correction2", [](const Tensor& x) { return var(x, {-1}, 2); }, {2, 5}),
       unary("std_all", [](const Tensor& x) { return std(x); }, {3, 4}),
       unary("std_dim_correction0", [](const Tensor& x) { return std(x, {0}, 0); }, {3, 4}),
-      unary("std_dims_keepdim", [](const Tensor& x) { return std(x, {1, 2}, 1, true); },
+      unary("std_dims_keepdim",
+            [](const Tensor& x) {
+              return std(x, {1, 2}, 1, true);
+            },
             {2, 3, 4}),
       unary2("var_mean_all", [](const Tensor& x) { return var_mean(x); }, {3, 4}),
       unary2("var_mean_dims_keepdim",
-             [](const Tensor& x) { return var_mean(x, {0, -1}, 0, true); }, {2, 3, 4}),
+             [](const Tensor& x) {
+               return var_mean(x, {0, -1}, 0, true);
+             },
+             {2, 3, 4}),
       unary2("std_mean_all", [](const Tensor& x) { return std_mean(x); }, {3, 4}),
       unary2("std_mean_dim", [](const Tensor& x) { return std_mean(x, {-2}, 1); }, {2, 3, 4}),
       // norm
       unary("norm_2_all", [](const Tensor& x) { return norm(x); }, {3, 4}),
-      unary("norm_2_dims_keepdim", [](const Tensor& x) { return norm(x, 2, {0, -1}, true); },
+      unary("norm_2_dims_keepdim",
+            [](const Tensor& x) {
+              return norm(x, 2, {0, -1}, true);
+            },
             {2, 3, 4}),
       unary("norm_1_dim", [](const Tensor& x) { return norm(x, 1, {1}); }, {3, 4}),
       unary("norm_3_dim", [](const Tensor& x) { return norm(x, 3, {-1}); }, {3, 4}),
@@ -106,7 +137,10 @@ const std::vector<GradCase>& table() {
       unary("norm_0d", [](const Tensor& x) { return norm(x); }, {}),
       // logsumexp
       unary("logsumexp_dim", [](const Tensor& x) { return logsumexp(x, {1}); }, {3, 4}),
-      unary("logsumexp_dims_keepdim", [](const Tensor& x) { return logsumexp(x, {0, -1}, true); },
+      unary("logsumexp_dims_keepdim",
+            [](const Tensor& x) {
+              return logsumexp(x, {0, -1}, true);
+            },
             {2, 3, 4}),
       unary("logsumexp_all", [](const Tensor& x) { return logsumexp(x, {}); }, {3, 4}),
       unary("logsumexp_0d", [](const Tensor& x) { return logsumexp(x, {0}); }, {}),
@@ -160,6 +194,18 @@ TEST(ReduceGrad, SumAndMeanBroadcastBack) {
   EXPECT_EQ(grad_of(y), (std::vector<double>{1, 2, 3, 1, 2, 3}));
 }
 
+TEST(ReduceGrad, LeafGradientsOfSumAndMeanAreWritable) {
+  // The backward broadcasts with a stride-0 view; a leaf's .grad() must not be one.
+  Tensor x = ones({2, 3}, DType::f64).requires_grad_();
+  sum(x).backward();
+  EXPECT_TRUE(x.grad().is_contiguous());
+  x.mutable_grad().mul_(0.5);
+  EXPECT_EQ(grad_of(x), (std::vector<double>(6, 0.5)));
+  Tensor y = ones({2, 3}, DType::f64).requires_grad_();
+  mean(y, {0}).backward(ones({3}, DType::f64));
+  EXPECT_TRUE(y.grad().is_contiguous());
+}
+
 TEST(ReduceGrad, ProdWithZeros) {
   // No zero, one zero, two zeros (PyTorch: [0, 24, 0, 0] and all zeros).
   Tensor a = leaf({2, 0, 3, 4});
@@ -178,8 +224,11 @@ TEST(ReduceGrad, ProdWithZeros) {
   // Products are multilinear: central differences are exact at zeros.
   const Tensor z = tensor<double>({0, 2, 3, 1, 0, 0, 5, 6, 7, 0, -1, 2}, {2, 3, 2});
   expect_gradcheck([](In in) -> Outs { return {prod(in[0], {1})}; }, z.clone().requires_grad_());
-  expect_gradcheck([](In in) -> Outs { return {prod(in[0], {0, 2}, true)}; },
-                   z.clone().requires_grad_());
+  expect_gradcheck(
+      [](In in) -> Outs {
+        return {prod(in[0], {0, 2}, true)};
+      },
+      z.clone().requires_grad_());
   expect_gradcheck([](In in) -> Outs { return {prod(in[0])}; },
                    tensor<double>({1.5, 0, -2, 3}).requires_grad_());
 }
@@ -250,7 +299,8 @@ TEST(ReduceGrad, VarMeanBothOutputsContribute) {
   Tensor x = leaf({1, 2, 6});
   auto [v, m] = var_mean(x);
   EXPECT_EQ(v.grad_fn(), m.grad_fn());
-  autograd::backward({v, m}, {scalar_tensor(1.0, TensorOptions(DType::f64)), scalar_tensor(3.0, TensorOptions(DType::f64))});
+  autograd::backward({v, m}, {scalar_tensor(1.0, TensorOptions(DType::f64)),
+                              scalar_tensor(3.0, TensorOptions(DType::f64))});
   // d var = (x - 3) (N - 1 = 2), d mean = 1 each.
   EXPECT_EQ(grad_of(x), (std::vector<double>{-1, 0, 4}));
 }

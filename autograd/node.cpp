@@ -74,7 +74,9 @@ void accumulate_into(AutogradMeta& meta, const Tensor& grad, bool steal) {
     meta.grad = add_gradients(meta.grad, grad);
   } else {
     const bool sole_owner = grad.impl_ptr().use_count() == 1 && grad.storage().use_count() == 1;
-    meta.grad = steal && sole_owner ? grad : grad.clone();
+    // A non-contiguous gradient (an expanded one from sum or mean) is copied too: .grad() must
+    // be dense and writable in place (optimizers, clipping).
+    meta.grad = steal && sole_owner && grad.is_contiguous() ? grad : grad.clone();
   }
 }
 

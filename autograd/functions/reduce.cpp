@@ -67,20 +67,11 @@ struct ReduceNode : autograd::Node {
 
 namespace {
 
-// `g`, an expanded (stride-0) gradient, as the node hands it to its input: a leaf's accumulator
-// stores what it receives as .grad(), which must stay writable in place (optimizers, clipping),
-// so a leaf gets a dense copy; other nodes read the view as it is.
-Tensor expanded_grad_for(const autograd::Node& node, const Tensor& g) {
-  const autograd::Edge& edge = node.next_edge(0);
-  const bool to_leaf = edge.fn && dynamic_cast<const autograd::AccumulateGrad*>(edge.fn.get());
-  return to_leaf ? g.contiguous() : g;
-}
-
 // y = sum(x, dims): dx = g broadcast back.
 struct SumBackward final : ReduceNode {
   std::string name() const override { return "SumBackward"; }
   std::vector<Tensor> apply(std::vector<Tensor>&& g) override {
-    return {expanded_grad_for(*this, r.expand(g[0]))};
+    return {r.expand(g[0])};
   }
 };
 
@@ -89,7 +80,7 @@ struct MeanBackward final : ReduceNode {
   std::string name() const override { return "MeanBackward"; }
   std::vector<Tensor> apply(std::vector<Tensor>&& g) override {
     const Tensor scaled = div(r.restore(g[0]), Scalar(static_cast<double>(r.count())));
-    return {expanded_grad_for(*this, scaled.expand(r.shape))};
+    return {scaled.expand(r.shape)};
   }
 };
 

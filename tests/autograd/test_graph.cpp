@@ -89,8 +89,9 @@ TEST(Graph, HooksOnIntermediateGradients) {
 
 TEST(Graph, CheckpointEqualsThePlainRunWithRandomNumbers) {
   const auto block = [](const std::vector<Tensor>& in) {
-    const Tensor keep = gt(rand_like(in[0]), 0.3).to(in[0].dtype());  // dropout-style mask
-    return std::vector<Tensor>{tanh(matmul(in[0], in[1])) * keep};
+    const Tensor h = tanh(matmul(in[0], in[1]));
+    const Tensor keep = gt(rand_like(h), 0.3).to(h.dtype());  // dropout-style mask
+    return std::vector<Tensor>{h * keep};
   };
   Tensor x = testing::random_tensor({4, 3}, DType::f64).requires_grad_();
   Tensor w = testing::random_tensor({3, 5}, DType::f64, -1, 1, 7).requires_grad_();

@@ -16,6 +16,9 @@ struct AutogradMeta final : AutogradMetaBase {
   bool retains_grad = false;
   std::shared_ptr<Node> grad_fn;  // null for leaves
   uint32_t output_nr = 0;         // which output of grad_fn this tensor is
+  // A view with a history: the storage version when it was made. A later in-place write to its
+  // base changes the view's values behind the back of that history (see gradient_edge).
+  uint64_t view_version = 0;
   std::weak_ptr<AccumulateGrad> grad_accumulator;
   // Leaf hooks live here (the accumulator comes and goes with the graph); a non-leaf's live on
   // its grad_fn.

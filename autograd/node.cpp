@@ -124,7 +124,16 @@ AutogradMeta& ensure_meta(const Tensor& t) {
 Edge gradient_edge(const Tensor& t) {
   AutogradMeta* meta = meta_of(t);
   if (!meta) return {};
-  if (meta->grad_fn) return {meta->grad_fn, meta->output_nr};
+  if (meta->grad_fn) {
+    if (t.impl().is_view && t.version() != meta->view_version) {
+      throw NotSupportedError(fmt::format(
+          "{} is a view made by {} whose base was modified in place afterwards (version {} -> "
+          "{}); its recorded history no longer describes its values. Take the view again after "
+          "the in-place op",
+          t.describe(), meta->grad_fn->name(), meta->view_version, t.version()));
+    }
+    return {meta->grad_fn, meta->output_nr};
+  }
   if (!meta->requires_grad) return {};
   std::shared_ptr<AccumulateGrad> acc = meta->grad_accumulator.lock();
   if (!acc) {
@@ -144,6 +153,7 @@ void set_history(const Tensor& t, const std::shared_ptr<Node>& node) {
   AutogradMeta& meta = ensure_meta(t);
   meta.grad_fn = node;
   meta.output_nr = nr;
+  meta.view_version = t.version();
 }
 
 bool should_record_inplace(const char* op, const Tensor& self, TensorRefs others) {

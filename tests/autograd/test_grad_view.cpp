@@ -149,6 +149,18 @@ TEST(GradView, InPlaceOnAViewWhileRecordingIsAnError) {
   EXPECT_EQ(buffer.to_vector<double>(), (std::vector<double>{0, 0, 3, 3}));
 }
 
+TEST(GradView, AViewWhoseBaseChangedInPlaceIsNotUsedWithAStaleHistory) {
+  Tensor x = leaf({1, 2, 3}, {3});
+  Tensor y = x * 1;
+  Tensor before = y.narrow(0, 0, 2);
+  Tensor used = before * 2;  // used before the write: its history is right
+  y.mul_(2);
+  expect_error([&] { (before * 3).sum(); }, {"view", "modified in place", "again"});
+  Tensor after = y.narrow(0, 0, 2);
+  (used.sum() + after.sum()).backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{4, 4, 0}));
+}
+
 TEST(GradView, CopyIntoANonLeafRebasesItsHistory) {
   Tensor a = leaf({1, 2, 3}, {3});
   Tensor b = leaf({4, 5, 6}, {3});

@@ -3,8 +3,12 @@
 
 #include "autograd/autograd.h"
 #include "autograd/functions/binary.h"
+#include "autograd/functions/conv.h"
 #include "autograd/functions/index.h"
 #include "autograd/functions/linalg.h"
+#include "autograd/functions/loss.h"
+#include "autograd/functions/norm.h"
+#include "autograd/functions/pool.h"
 #include "autograd/functions/reduce.h"
 #include "autograd/functions/unary.h"
 #include "tensor/config.h"

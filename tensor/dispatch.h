@@ -6,12 +6,16 @@
 
 #include <type_traits>
 
+#include "tensor/ops/binary.h"
+#include "tensor/ops/conv.h"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/factory.h"
 #include "tensor/ops/index.h"
 #include "tensor/ops/linalg.h"
+#include "tensor/ops/loss.h"
+#include "tensor/ops/norm.h"
+#include "tensor/ops/pool.h"
 #include "tensor/ops/reduce.h"
-#include "tensor/ops/binary.h"
 #include "tensor/ops/unary.h"
 #include "tensor/tensor.h"
 
@@ -24,7 +28,11 @@ namespace anvil {
   ANVIL_BINARY_OPS(X)    \
   ANVIL_REDUCE_OPS(X)    \
   ANVIL_LINALG_OPS(X)    \
-  ANVIL_INDEX_OPS(X)
+  ANVIL_INDEX_OPS(X)     \
+  ANVIL_CONV_OPS(X)      \
+  ANVIL_POOL_OPS(X)      \
+  ANVIL_NORM_OPS(X)      \
+  ANVIL_LOSS_OPS(X)
 
 enum class OpId : uint16_t {
 #define ANVIL_OP_ENUM(name, sig) name,
@@ -95,11 +103,12 @@ typename OpSignature<op>::type kernel(Device device, DType dtype) {
 
 // Registers `fn` as the kernel of `op` on `backend` for the DTypeSet `dtypes`, checking at
 // compile time that its type is the op's signature. Use at namespace scope in a kernel file.
-#define ANVIL_REGISTER_KERNEL(op, backend, dtypes, fn)                                          \
-  static_assert(std::is_convertible_v<decltype(fn), ::anvil::OpSignature<::anvil::OpId::op>::type>, \
-                "kernel for " #op " has the wrong signature");                                  \
-  static ::anvil::detail::KernelRegistrar ANVIL_CONCAT(anvil_kernel_registrar_, __COUNTER__)(   \
-      ::anvil::OpId::op, ::anvil::Backend::backend, dtypes,                                     \
+#define ANVIL_REGISTER_KERNEL(op, backend, dtypes, fn)                                        \
+  static_assert(                                                                              \
+      std::is_convertible_v<decltype(fn), ::anvil::OpSignature<::anvil::OpId::op>::type>,     \
+      "kernel for " #op " has the wrong signature");                                          \
+  static ::anvil::detail::KernelRegistrar ANVIL_CONCAT(anvil_kernel_registrar_, __COUNTER__)( \
+      ::anvil::OpId::op, ::anvil::Backend::backend, dtypes,                                   \
       reinterpret_cast<void*>(static_cast<::anvil::OpSignature<::anvil::OpId::op>::type>(fn)))
 
 }  // namespace anvil

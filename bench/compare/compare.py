@@ -10,6 +10,8 @@ PyPI torch).
     /usr/bin/python3 bench/compare/compare.py --build build [--rounds 5] [--filter sgemm]
 """
 import argparse
+import glob
+import importlib.util
 import json
 import re
 import os
@@ -117,6 +119,14 @@ WORKLOADS = [
     dict(bench="bench_autograd", name="BM_record_add_chain16", metric="us", work=None,
          torch_setup=lambda: (torch.rand(1, requires_grad=True),), torch_fn=add_chain16),
 ]
+
+
+# Each op family adds its own workloads in bench/compare/workloads_<family>.py (a WORKLOADS list).
+for _path in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "workloads_*.py"))):
+    _spec = importlib.util.spec_from_file_location(os.path.basename(_path)[:-3], _path)
+    _module = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_module)
+    WORKLOADS.extend(_module.WORKLOADS)
 
 
 def run_anvil(build, w, threads, min_time):

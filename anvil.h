@@ -11,6 +11,7 @@
 #include "autograd/functions/pool.h"
 #include "autograd/functions/reduce.h"
 #include "autograd/functions/unary.h"
+#include "nn/nn.h"
 #include "tensor/config.h"
 #include "tensor/dispatch.h"
 #include "tensor/generator.h"

@@ -14,6 +14,7 @@
 #include "tensor/ops/linalg.h"
 #include "tensor/ops/loss.h"
 #include "tensor/ops/norm.h"
+#include "tensor/ops/optim.h"
 #include "tensor/ops/pool.h"
 #include "tensor/ops/reduce.h"
 #include "tensor/ops/unary.h"
@@ -32,7 +33,8 @@ namespace anvil {
   ANVIL_CONV_OPS(X)      \
   ANVIL_POOL_OPS(X)      \
   ANVIL_NORM_OPS(X)      \
-  ANVIL_LOSS_OPS(X)
+  ANVIL_LOSS_OPS(X)      \
+  ANVIL_OPTIM_OPS(X)
 
 enum class OpId : uint16_t {
 #define ANVIL_OP_ENUM(name, sig) name,

@@ -9,6 +9,7 @@
 #include "tensor/ops/linalg.h"
 #include "tensor/ops/loss.h"
 #include "tensor/ops/norm.h"
+#include "tensor/ops/optim.h"
 #include "tensor/ops/pool.h"
 #include "tensor/ops/reduce.h"
 #include "tensor/ops/unary.h"

@@ -31,6 +31,17 @@ bool Tensor::shares_storage(const Tensor& other) const {
   return defined() && other.defined() && storage() == other.storage();
 }
 
+void Tensor::set_data(const Tensor& data) const {
+  const TensorImpl& src = data.impl();
+  TensorImpl& dst = impl();
+  dst.shape = src.shape;
+  dst.strides = src.strides;
+  dst.offset = src.offset;
+  dst.dtype = src.dtype;
+  dst.storage = src.storage;
+  dst.is_view = src.is_view;
+}
+
 std::string Tensor::describe() const {
   if (!defined()) return "(undefined tensor)";
   return fmt::format("{} ({}, {})", shape_str(shape()), dtype_name(dtype()), device().str());

@@ -40,8 +40,8 @@ struct TensorOptions {
   Device device = Device::cpu();
 
   TensorOptions() = default;
-  TensorOptions(DType t) : dtype(t) {}     // NOLINT: `zeros({2}, DType::i64)` reads well
-  TensorOptions(Device d) : device(d) {}   // NOLINT
+  TensorOptions(DType t) : dtype(t) {}    // NOLINT: `zeros({2}, DType::i64)` reads well
+  TensorOptions(Device d) : device(d) {}  // NOLINT
   TensorOptions(DType t, Device d) : dtype(t), device(d) {}
   DType dtype_or(DType fallback) const { return dtype.value_or(fallback); }
 };
@@ -79,7 +79,7 @@ class Tensor {
   const Shape& shape() const { return impl().shape; }
   const Shape& sizes() const { return impl().shape; }
   const Strides& strides() const { return impl().strides; }
-  int64_t size(int64_t dim) const;      // negative dims count from the end
+  int64_t size(int64_t dim) const;  // negative dims count from the end
   int64_t stride(int64_t dim) const;
   int64_t dim() const { return static_cast<int64_t>(impl().shape.size()); }
   int64_t numel() const;
@@ -101,15 +101,20 @@ class Tensor {
   std::string describe() const;
   std::string str() const;  // the full printed form, as print() shows it
 
+  // Makes this tensor (every handle to it) describe `data`'s elements: shape, strides, offset,
+  // dtype and storage, keeping its identity and autograd state (PyTorch's `param.data = data`;
+  // Module::to and state loading use it).
+  void set_data(const Tensor& data) const;
+
   TensorImpl& impl() const;
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
   // ---- data access (CPU) --------------------------------------------------------------------
   void* raw_data() const;  // pointer to the first element (storage base + offset)
   template <class T>
-  T* data_ptr() const;     // checks dtype
+  T* data_ptr() const;  // checks dtype
   template <class T>
-  T item() const;          // one-element tensor -> T (converted)
+  T item() const;  // one-element tensor -> T (converted)
   Scalar item() const;
   template <class T>
   std::vector<T> to_vector() const;  // all elements in row-major order (any device, converted)

@@ -2,37 +2,20 @@
 // values come from tests/golden/make_autograd_golden.py (float64, inputs and weights included).
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <string>
 
 #include "anvil.h"
+#include "common/golden.h"
 
 namespace anvil {
 namespace {
 
-using Golden = std::map<std::string, Tensor>;
-
-Golden load_golden(const std::string& file) {
-  const std::string path = std::string(ANVIL_TEST_DATA_DIR) + "/" + file;
-  std::ifstream in(path);
-  if (!in) throw ValueError("cannot open golden file " + path);
-  Golden out;
-  std::string name;
-  int64_t ndim = 0;
-  while (in >> name >> ndim) {
-    Shape shape(ndim);
-    for (int64_t& s : shape) in >> s;
-    std::vector<double> values(numel_of(shape));
-    for (double& v : values) in >> v;
-    if (!in) throw ValueError("truncated golden file " + path + " at " + name);
-    out[name] = tensor<double>(values, shape);
-  }
-  return out;
-}
+using testing::Golden;
+using testing::load_golden;
 
 // Softmax cross-entropy from basic ops: mean(logsumexp(z) - z[target]).
-Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
+Tensor basic_cross_entropy(const Tensor& logits, const Tensor& target) {
   const Tensor picked = gather(logits, 1, target.unsqueeze(1)).squeeze(1);
   return (logsumexp(logits, {1}) - picked).mean();
 }
@@ -77,7 +60,7 @@ TEST_P(GoldenNetwork, Mlp) {
   const Tensor target = g.at("target").to(DType::i64);
   const Tensor h = gelu(matmul(x, p["w1"].t()) + p["b1"]);
   const Tensor logits = linear(h, p["w2"], p["b2"]);
-  check(g, cross_entropy(logits, target), p, rtol_for(dtype), atol_for(dtype));
+  check(g, basic_cross_entropy(logits, target), p, rtol_for(dtype), atol_for(dtype));
 }
 
 TEST_P(GoldenNetwork, TokenNetWithCompositeLayerNorm) {
@@ -92,7 +75,7 @@ TEST_P(GoldenNetwork, TokenNetWithCompositeLayerNorm) {
   const Tensor hidden = gelu(matmul(normed, p["w1"]), GeluApprox::tanh);
   const Tensor y = x + matmul(hidden, p["w2"]);
   const Tensor logits = matmul(y.mean({1}), p["head"]);
-  check(g, cross_entropy(logits, target), p, rtol_for(dtype), atol_for(dtype));
+  check(g, basic_cross_entropy(logits, target), p, rtol_for(dtype), atol_for(dtype));
 }
 
 INSTANTIATE_TEST_SUITE_P(Autograd, GoldenNetwork, ::testing::Values(DType::f64, DType::f32),

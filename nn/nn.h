@@ -1,0 +1,10 @@
+// The nn layer in one include: Module, layers, init, optimizers.
+#pragma once
+
+#include "nn/init.h"
+#include "nn/module.h"
+#include "nn/modules/activation.h"
+#include "nn/modules/container.h"
+#include "nn/modules/linear.h"
+#include "nn/optim/adam.h"
+#include "nn/optim/sgd.h"

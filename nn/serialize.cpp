@@ -16,6 +16,7 @@
 #include <system_error>
 #include <unordered_set>
 
+#include "autograd/grad_mode.h"
 #include "tensor/ops/factory.h"
 
 namespace anvil::nn {
@@ -463,8 +464,8 @@ class HeaderParser {
     }
     e.shape = std::move(shape);
     if (offsets.size() != 2) {
-      fault(fmt::format("{}: data_offsets must be [begin, end], found {} values", what,
-                        offsets.size()));
+      fault(fmt::format("{}: data_offsets must be [begin, end], found [{}]", what,
+                        fmt::join(offsets, ", ")));
     }
     e.begin = offsets[0];
     e.end = offsets[1];
@@ -661,8 +662,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     if (!err && !S_ISREG(st.st_mode)) err = -1;
     if (!err && st.st_size >= 8) {
       mapping->size = static_cast<size_t>(st.st_size);
-      // Private and writable: in-place ops on loaded tensors copy the touched pages and never
-      // reach the file; MAP_NORESERVE because most pages are never written.
+      // Private and writable: in-place ops on loaded tensors copy the pages they touch and
+      // never reach the file. MAP_NORESERVE: only written pages need memory, so a file larger
+      // than memory still maps.
       mapping->addr = ::mmap(nullptr, mapping->size, PROT_READ | PROT_WRITE,
                              MAP_PRIVATE | MAP_NORESERVE, fd, 0);
       if (mapping->addr == MAP_FAILED) err = errno;
@@ -734,7 +736,7 @@ NamedTensors SafetensorsFile::tensors() const {
   return out;
 }
 
-void SafetensorsFile::copy_to(const std::string& name, Tensor& dst) const {
+void SafetensorsFile::copy_to(const std::string& name, const Tensor& dst) const {
   const SafetensorsEntry& e = entry(name);
   ANVIL_CHECK(dst.defined(), "safetensors file '{}': copy_to {}: the destination is undefined",
               path_, quoted(name));
@@ -742,7 +744,9 @@ void SafetensorsFile::copy_to(const std::string& name, Tensor& dst) const {
               "safetensors file '{}': copy_to {}: the file's shape {} differs from the "
               "destination {}",
               path_, quoted(name), shape_str(e.shape), dst.describe());
-  dst.copy_(make_tensor(e));
+  NoGradGuard no_grad;
+  Tensor out = dst;
+  out.copy_(make_tensor(e));
 }
 
 SafetensorsContents load_safetensors(const std::string& path) {

@@ -53,8 +53,10 @@ struct SafetensorsEntry {
 
 // An opened, fully validated, memory-mapped (private, copy-on-write) safetensors file. Tensors
 // from it view the mapping, which stays alive as long as any of them or the file object does;
-// writing to them never changes the file. A tensor whose bytes are not aligned to its element
-// size in the file (only files from writers that do not pad the header) is copied instead.
+// writing to them never changes the file. (Truncating a mapped file in place would make reads
+// fault; save_safetensors never does, it renames a new file over the old.) A tensor whose bytes are
+// not aligned to its element size in the file (only files from writers that do not pad the header)
+// is copied instead.
 class SafetensorsFile {
  public:
   // Opens, maps and validates `path`; throws SafetensorsError naming the file and the fault.
@@ -70,9 +72,10 @@ class SafetensorsFile {
   Tensor tensor(const std::string& name) const;
   // All tensors, in header order.
   NamedTensors tensors() const;
-  // Copies the tensor `name` into `dst` (converting dtype and device, as copy_); the shapes must
-  // be equal (ValueError naming the file, the tensor and both shapes).
-  void copy_to(const std::string& name, Tensor& dst) const;
+  // Copies the tensor `name` into `dst` (converting dtype and device, as copy_, without recording
+  // autograd history, so parameters can be loaded); the shapes must be equal (ValueError naming
+  // the file, the tensor and both shapes).
+  void copy_to(const std::string& name, const Tensor& dst) const;
 
  private:
   struct Mapping;

@@ -8,3 +8,4 @@
 #include "nn/modules/linear.h"
 #include "nn/optim/adam.h"
 #include "nn/optim/sgd.h"
+#include "nn/serialize.h"

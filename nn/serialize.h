@@ -18,13 +18,12 @@
 #include <utility>
 #include <vector>
 
+#include "nn/module.h"
 #include "tensor/error.h"
 #include "tensor/tensor.h"
 
 namespace anvil::nn {
 
-// Name -> tensor in a fixed order (a state dict). The same alias as nn/module.h's.
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 using SafetensorsMetadata = std::map<std::string, std::string>;
 
 // A file that is not valid safetensors, or that cannot be read or written. The message names the

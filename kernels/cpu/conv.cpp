@@ -321,9 +321,10 @@ PlanArg plan_arg(int id, bool output, const memory::desc& plain, const memory::d
 }
 
 // Whether the activations stay in the user's NCHW layout, or go to the layout oneDNN prefers
-// (`any`: channel-blocked, nChw16c, for most shapes) through reorders in and out. Blocked wins
-// by 1.3-6x for most 3x3 and grouped convolutions, less the reorders; measured on one thread
-// (AVX-512, oneDNN 2.6, CPU time per pass), plain wins for
+// (`any`: channel-blocked, nChw16c, for most shapes) through reorders in and out. Blocked wins,
+// reorders included, by 1.3x (3x3 64->64 at 32x32) to 4.5x (depthwise 3x3) for most 3x3 and
+// grouped convolutions; measured on one thread (AVX-512, oneDNN 2.6, CPU time per pass), plain
+// wins for
 //   - 1x1 kernels without padding (a GEMM over the NCHW data, e.g. 256->64 at 56x56: 3.7 ms
 //     plain, 5.9 ms blocked forward; 0.67 vs 1.15 at 8x8),
 //   - backward-data with fewer than 8 input channels (a first layer: 5x5 1->20 at 28x28,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <thread>
 
 #include "common/op_test.h"
 
@@ -339,6 +340,22 @@ TEST(Conv, ThreadCountChangesAreSafe) {
   const Tensor b = conv2d(x, w, {}, {.padding = 1});
   set_num_threads(threads);
   EXPECT_TRUE(testing::all_close(a, b, {1e-5, 1e-5}));
+}
+
+TEST(Conv, ConcurrentCallsShareThePlans) {
+  // Threads that run the same convolutions at once share the cached plans and weight copies.
+  const Tensor x = testing::random_tensor({2, 16, 8, 8}, DType::f32, -1, 1, 8);
+  const Tensor w = testing::random_tensor({16, 16, 3, 3}, DType::f32, -1, 1, 9);
+  const Tensor expected = conv2d(x, w, {}, {.padding = 1});
+  std::vector<Tensor> results(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < results.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) results[t] = conv2d(x, w, {}, {.padding = 1});
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const Tensor& r : results) EXPECT_TRUE(testing::all_close(r, expected, {0, 0}));
 }
 
 TEST(Conv, Errors) {

@@ -271,13 +271,27 @@ struct PlanKeyHash {
   }
 };
 
-// A weight's copy in a primitive's layout, valid while the weight's storage lives at the
-// version it was made from.
+// A weight's copy in a primitive's layout, valid while the weight's storage lives (the weak
+// pointer also tells a new storage at a freed one's address apart) at the version it was made
+// from. Keyed by the plan argument it is for and the weight's storage and offset.
 struct ReorderedWeight {
   std::weak_ptr<StorageImpl> storage;
-  int64_t offset;
   uint64_t version;
   Tensor buffer;
+};
+
+struct CopyKey {
+  const void* arg;
+  const StorageImpl* storage;
+  int64_t offset;
+  bool operator==(const CopyKey&) const = default;
+};
+
+struct CopyKeyHash {
+  size_t operator()(const CopyKey& k) const {
+    return std::hash<const void*>()(k.arg) * 31 + std::hash<const void*>()(k.storage) * 7 +
+           static_cast<size_t>(k.offset);
+  }
 };
 
 // One argument of a primitive: the user's plain layout, the primitive's, and the reorder
@@ -288,7 +302,6 @@ struct PlanArg {
   memory::desc plain, inner;
   dnnl::reorder reorder;
   bool cache;  // an input weight: keep its reordered copy (see ReorderedWeight)
-  std::vector<ReorderedWeight> copies;
 };
 
 struct Plan {
@@ -311,7 +324,7 @@ memory::desc weight_desc(const std::array<int64_t, 4>& w, int64_t groups, bool p
 
 PlanArg plan_arg(int id, bool output, const memory::desc& plain, const memory::desc& inner,
                  bool cache = false) {
-  PlanArg a{id, output, plain, inner, {}, cache && plain != inner, {}};
+  PlanArg a{id, output, plain, inner, {}, cache && plain != inner};
   if (plain != inner) {
     a.reorder =
         output ? dnnl::reorder(dnnl::reorder::primitive_desc(engine(), inner, engine(), plain))
@@ -421,24 +434,22 @@ Tensor bytes(size_t n) {
 
 // The weight in the primitive's layout: the kept copy when the weight has not changed since it
 // was made, else a fresh reorder (kept for next time). Called with plans_mutex() held.
-Tensor reordered_weight(PlanArg& a, const Tensor& w, dnnl::stream& s) {
+Tensor reordered_weight(const PlanArg& a, const Tensor& w, dnnl::stream& s) {
+  static std::unordered_map<CopyKey, ReorderedWeight, CopyKeyHash> copies;
   const Storage& st = w.storage();
-  auto same = [&](const ReorderedWeight& r) {
-    return r.storage.lock() == st && r.offset == w.offset();
-  };
-  std::erase_if(a.copies, [&](const ReorderedWeight& r) { return r.storage.expired(); });
-  auto it = std::find_if(a.copies.begin(), a.copies.end(), same);
-  if (it != a.copies.end() && it->version == w.version()) return it->buffer;
+  const CopyKey key{&a, st.get(), w.offset()};
+  auto it = copies.find(key);
+  if (it != copies.end() && it->second.storage.lock() == st && it->second.version == w.version()) {
+    return it->second.buffer;
+  }
   Tensor buffer = bytes(a.inner.get_size());
   memory user(a.plain, engine(), w.raw_data()), inner(a.inner, engine(), buffer.raw_data());
   a.reorder.execute(s, user, inner);
   s.wait();
+  // The copies of weights that died go now (a new copy is rare: once per weight update).
+  std::erase_if(copies, [](const auto& kv) { return kv.second.storage.expired(); });
   // A new buffer, not an overwrite: a convolution still running on the old copy keeps it.
-  if (it != a.copies.end()) {
-    *it = {st, w.offset(), w.version(), buffer};
-  } else {
-    a.copies.push_back({st, w.offset(), w.version(), buffer});
-  }
+  copies[key] = {st, w.version(), buffer};
   return buffer;
 }
 
@@ -453,7 +464,7 @@ void run_plan(const PlanKey& key, const std::vector<Tensor>& tensors) {
     std::lock_guard<std::mutex> lock(plans_mutex());
     plan = &plan_for(key);
     for (size_t i = 0; i < plan->args.size(); ++i) {
-      PlanArg& a = plan->args[i];
+      const PlanArg& a = plan->args[i];
       if (a.cache) {
         keep.push_back(reordered_weight(a, tensors[i], s));
         exec[a.id] = memory(a.inner, engine(), keep.back().raw_data());

@@ -1,0 +1,654 @@
+// CPU pooling, upsampling and dropout kernels on contiguous NCHW planes, OpenMP over the N*C
+// planes. Max and average pooling are separable: a horizontal pass over each input row (into a
+// per-thread buffer), then a vertical pass over the rows of each output row; both are loops over
+// contiguous arrays that vectorize, unlike a per-output window loop. The max pass keeps PyTorch's
+// rule exactly: NaN wins, else the first strict maximum in row-major window order (a row's first
+// maximum, then the first row holding the window's maximum).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "kernels/cpu/parallel.h"
+#include "tensor/dispatch.h"
+
+namespace anvil::cpu {
+
+namespace {
+
+// Runs f(plane_begin, plane_end) over `planes` planes of `work` elements each, in parallel when
+// the total is worth it.
+template <class F>
+void for_planes(int64_t planes, int64_t work, const F& f) {
+  parallel_for(0, planes, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, work)), f);
+}
+
+template <class A>
+bool takes(A v, A m) {
+  return v > m || v != v;  // NaN always replaces
+}
+
+// The first tap of a window starting at `start` (stepping `step`) that is not before 0.
+int64_t first_tap(int64_t start, int64_t step) {
+  while (start < 0) start += step;
+  return start;
+}
+
+// ---- max pooling --------------------------------------------------------------------------------
+
+// Horizontal pass of one row: hv[ow] = max over the valid taps, hi[ow] = its column (the first
+// non-negative tap when no tap beats -inf). Interior outputs (all taps valid) run a tap-major loop
+// over contiguous arrays; SW > 0 fixes the stride at compile time so strided loads vectorize.
+template <int SW, bool kIdx, class T, class A>
+void max_row(const T* x, int64_t W, A* hv, int32_t* hi, int64_t OW, const Pool2dWindow& w,
+             int64_t lo, int64_t hi_end) {
+  const int64_t sw = SW > 0 ? SW : w.sw;
+  const int64_t pw = w.pw, dw = w.dw;
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    if (ow == lo) ow = std::max(lo, hi_end);  // interior below
+    if (ow >= OW) break;
+    const int64_t start = ow * sw - pw;
+    A m = -std::numeric_limits<A>::infinity();
+    int64_t mi = first_tap(start, dw);
+    for (int64_t j = 0; j < w.kw; ++j) {
+      const int64_t iw = start + j * dw;
+      if (iw < 0 || iw >= W) continue;
+      const A v = A(x[iw]);
+      if (takes(v, m)) {
+        m = v;
+        mi = iw;
+      }
+    }
+    hv[ow] = m;
+    if constexpr (kIdx) hi[ow] = int32_t(mi);
+  }
+  if (lo >= hi_end) return;
+  for (int64_t ow = lo; ow < hi_end; ++ow) {
+    hv[ow] = A(x[ow * sw - pw]);
+    if constexpr (kIdx) hi[ow] = int32_t(ow * sw - pw);
+  }
+  for (int64_t j = 1; j < w.kw; ++j) {
+    const T* xj = x + j * dw - pw;
+    const int32_t off = int32_t(j * dw - pw);
+    for (int64_t ow = lo; ow < hi_end; ++ow) {
+      const A v = A(xj[ow * sw]);
+      const bool t = takes(v, hv[ow]);
+      hv[ow] = t ? v : hv[ow];
+      if constexpr (kIdx) hi[ow] = t ? int32_t(ow * sw) + off : hi[ow];
+    }
+  }
+}
+
+// The [lo, hi) range of outputs whose taps all lie in [0, size).
+std::pair<int64_t, int64_t> interior(int64_t size, int64_t out, int64_t k, int64_t s, int64_t p,
+                                     int64_t d) {
+  const int64_t lo = std::min(out, (p + s - 1) / s);
+  const int64_t last = size - 1 - d * (k - 1) + p;  // largest start + p with every tap inside
+  const int64_t hi = last < 0 ? 0 : std::min(out, last / s + 1);
+  return {lo, std::max(lo, hi)};
+}
+
+template <int SW, bool kIdx, class T>
+void max_pool_planes(const Tensor& out, const Tensor& indices, const Tensor& x,
+                     const Pool2dWindow& w, int64_t begin, int64_t end) {
+  using A = acc_t<T>;
+  const int64_t H = x.size(2), W = x.size(3), OH = out.size(2), OW = out.size(3);
+  const T* xp = x.data_ptr<T>();
+  T* op = out.data_ptr<T>();
+  int64_t* ip = kIdx ? indices.data_ptr<int64_t>() : nullptr;
+  const auto [wlo, whi] = interior(W, OW, w.kw, w.sw, w.pw, w.dw);
+  // Per thread: the horizontal maxima of every input row, the vertical running maxima.
+  std::vector<A> hv(H * OW), mv(OW);
+  std::vector<int32_t> hi(kIdx ? H * OW : 0);
+  std::vector<int64_t> mi(kIdx ? OW : 0), col0(OW);
+  for (int64_t ow = 0; ow < OW; ++ow) col0[ow] = first_tap(ow * w.sw - w.pw, w.dw);
+  for (int64_t plane = begin; plane < end; ++plane) {
+    const T* xplane = xp + plane * H * W;
+    for (int64_t ih = 0; ih < H; ++ih) {
+      max_row<SW, kIdx>(xplane + ih * W, W, hv.data() + ih * OW,
+                        kIdx ? hi.data() + ih * OW : nullptr, OW, w, wlo, whi);
+    }
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const int64_t start = oh * w.sh - w.ph;
+      const int64_t row0 = first_tap(start, w.dh);
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        mv[ow] = -std::numeric_limits<A>::infinity();
+        if constexpr (kIdx) mi[ow] = row0 * W + col0[ow];
+      }
+      for (int64_t r = 0; r < w.kh; ++r) {
+        const int64_t ih = start + r * w.dh;
+        if (ih < 0 || ih >= H) continue;
+        const A* hrow = hv.data() + ih * OW;
+        const int32_t* irow = kIdx ? hi.data() + ih * OW : nullptr;
+        const int64_t base = ih * W;
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const bool t = takes(hrow[ow], mv[ow]);
+          mv[ow] = t ? hrow[ow] : mv[ow];
+          if constexpr (kIdx) mi[ow] = t ? base + irow[ow] : mi[ow];
+        }
+      }
+      T* orow = op + (plane * OH + oh) * OW;
+      for (int64_t ow = 0; ow < OW; ++ow) orow[ow] = T(mv[ow]);
+      if constexpr (kIdx) std::copy(mi.begin(), mi.end(), ip + (plane * OH + oh) * OW);
+    }
+  }
+}
+
+void max_pool2d_kernel(const Tensor& out, const Tensor& indices, const Tensor& x,
+                       const Pool2dWindow& w) {
+  const int64_t planes = x.size(0) * x.size(1);
+  const int64_t work = x.size(2) * out.size(3) * w.kw + out.size(2) * out.size(3) * w.kh;
+  visit_dtype(x.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T>) {
+      for_planes(planes, work, [&](int64_t b, int64_t e) {
+        auto run = [&]<int SW>() {
+          if (indices.defined()) {
+            max_pool_planes<SW, true, T>(out, indices, x, w, b, e);
+          } else {
+            max_pool_planes<SW, false, T>(out, indices, x, w, b, e);
+          }
+        };
+        if (w.sw == 1) {
+          run.template operator()<1>();
+        } else if (w.sw == 2) {
+          run.template operator()<2>();
+        } else {
+          run.template operator()<0>();
+        }
+      });
+    }
+  });
+}
+
+// Adds each gradient at its index: per plane into a float buffer for 16-bit types (one rounding
+// at the end), straight into the plane otherwise. Indices outside the plane (a window that lay
+// wholly in the padding) add nothing.
+void max_pool2d_backward_kernel(const Tensor& grad_input, const Tensor& grad_output,
+                                const Tensor& indices) {
+  const int64_t planes = grad_input.size(0) * grad_input.size(1);
+  const int64_t hw = grad_input.size(2) * grad_input.size(3);
+  const int64_t ohw = grad_output.size(2) * grad_output.size(3);
+  visit_dtype(grad_input.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T>) {
+      using A = acc_t<T>;
+      const T* g = grad_output.data_ptr<T>();
+      const int64_t* idx = indices.data_ptr<int64_t>();
+      T* gi = grad_input.data_ptr<T>();
+      for_planes(planes, hw + ohw, [&](int64_t b, int64_t e) {
+        std::vector<A> acc(std::is_same_v<A, T> ? 0 : hw);
+        for (int64_t plane = b; plane < e; ++plane) {
+          A* dst = std::is_same_v<A, T> ? reinterpret_cast<A*>(gi + plane * hw) : acc.data();
+          std::fill(dst, dst + hw, A(0));
+          const T* gp = g + plane * ohw;
+          const int64_t* ipl = idx + plane * ohw;
+          for (int64_t i = 0; i < ohw; ++i) {
+            const int64_t k = ipl[i];
+            if (static_cast<uint64_t>(k) < static_cast<uint64_t>(hw)) dst[k] += A(gp[i]);
+          }
+          if constexpr (!std::is_same_v<A, T>) {
+            for (int64_t i = 0; i < hw; ++i) gi[plane * hw + i] = T(acc[i]);
+          }
+        }
+      });
+    }
+  });
+}
+
+// ---- average pooling
+// ------------------------------------------------------------------------------
+
+// One dim of an average pool: for each output, its clipped window [lo, hi) and its divisor part
+// (the window clipped to the padded input when counting padding, else to the input).
+struct AvgAxis {
+  std::vector<int64_t> lo, hi, count;
+  AvgAxis(int64_t size, int64_t out, int64_t k, int64_t s, int64_t p, bool include_pad)
+      : lo(out), hi(out), count(out) {
+    for (int64_t o = 0; o < out; ++o) {
+      const int64_t start = o * s - p;
+      const int64_t end = std::min(start + k, size + p);
+      const int64_t padded = end - start;
+      lo[o] = std::max<int64_t>(start, 0);
+      hi[o] = std::min(end, size);
+      count[o] = include_pad ? padded : std::max<int64_t>(hi[o] - lo[o], 0);
+    }
+  }
+};
+
+// Integers divide as integers (truncating), as PyTorch's avg_pool2d on i64.
+template <class A>
+A divide(A sum, int64_t divisor) {
+  return sum / A(divisor);
+}
+
+void avg_pool2d_kernel(const Tensor& out, const Tensor& x, const AvgPool2dParams& p) {
+  const Pool2dWindow& w = p.window;
+  const int64_t H = x.size(2), W = x.size(3), OH = out.size(2), OW = out.size(3);
+  const AvgAxis ah(H, OH, w.kh, w.sh, w.ph, p.count_include_pad);
+  const AvgAxis aw(W, OW, w.kw, w.sw, w.pw, p.count_include_pad);
+  const auto [wlo, whi] = interior(W, OW, w.kw, w.sw, w.pw, 1);
+  visit_dtype(x.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T> || std::is_same_v<T, int64_t>) {
+      using A = acc_t<T>;
+      const T* xp = x.data_ptr<T>();
+      T* op = out.data_ptr<T>();
+      for_planes(x.size(0) * x.size(1), H * OW * w.kw + OH * OW * w.kh, [&](int64_t b, int64_t e) {
+        std::vector<A> hs(H * OW), vs(OW);
+        for (int64_t plane = b; plane < e; ++plane) {
+          const T* xplane = xp + plane * H * W;
+          for (int64_t ih = 0; ih < H; ++ih) {
+            const T* row = xplane + ih * W;
+            A* hrow = hs.data() + ih * OW;
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              if (ow == wlo) ow = whi;
+              if (ow >= OW) break;
+              A s = 0;
+              for (int64_t iw = aw.lo[ow]; iw < aw.hi[ow]; ++iw) s += A(row[iw]);
+              hrow[ow] = s;
+            }
+            for (int64_t ow = wlo; ow < whi; ++ow) hrow[ow] = A(row[ow * w.sw - w.pw]);
+            for (int64_t j = 1; j < w.kw; ++j) {
+              const T* rj = row + j - w.pw;
+              for (int64_t ow = wlo; ow < whi; ++ow) hrow[ow] += A(rj[ow * w.sw]);
+            }
+          }
+          for (int64_t oh = 0; oh < OH; ++oh) {
+            std::fill(vs.begin(), vs.end(), A(0));
+            for (int64_t ih = ah.lo[oh]; ih < ah.hi[oh]; ++ih) {
+              const A* hrow = hs.data() + ih * OW;
+              for (int64_t ow = 0; ow < OW; ++ow) vs[ow] += hrow[ow];
+            }
+            T* orow = op + (plane * OH + oh) * OW;
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              const int64_t div =
+                  p.divisor_override ? p.divisor_override : ah.count[oh] * aw.count[ow];
+              const bool empty = ah.hi[oh] <= ah.lo[oh] || aw.hi[ow] <= aw.lo[ow];
+              orow[ow] = empty ? T(A(0)) : T(divide(vs[ow], div));
+            }
+          }
+        }
+      });
+    }
+  });
+}
+
+// Each output's gradient over its divisor, spread back: vertically into a per-row buffer, then
+// horizontally into the plane.
+void avg_pool2d_backward_kernel(const Tensor& grad_input, const Tensor& grad_output,
+                                const AvgPool2dParams& p) {
+  const Pool2dWindow& w = p.window;
+  const int64_t H = grad_input.size(2), W = grad_input.size(3);
+  const int64_t OH = grad_output.size(2), OW = grad_output.size(3);
+  const AvgAxis ah(H, OH, w.kh, w.sh, w.ph, p.count_include_pad);
+  const AvgAxis aw(W, OW, w.kw, w.sw, w.pw, p.count_include_pad);
+  visit_dtype(grad_input.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T>) {
+      using A = acc_t<T>;
+      const T* gp = grad_output.data_ptr<T>();
+      T* gi = grad_input.data_ptr<T>();
+      // 1 / divisor per output column (or the override's), and the row factors.
+      std::vector<A> rw(OW), rh(OH);
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        rw[ow] = p.divisor_override ? A(1) : aw.count[ow] ? A(1) / A(aw.count[ow]) : A(0);
+      }
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        rh[oh] = p.divisor_override ? A(1) / A(p.divisor_override)
+                 : ah.count[oh]     ? A(1) / A(ah.count[oh])
+                                    : A(0);
+      }
+      for_planes(grad_input.size(0) * grad_input.size(1), H * W + H * OW * w.kw,
+                 [&](int64_t b, int64_t e) {
+                   std::vector<A> vs(H * OW), row(W);
+                   for (int64_t plane = b; plane < e; ++plane) {
+                     std::fill(vs.begin(), vs.end(), A(0));
+                     for (int64_t oh = 0; oh < OH; ++oh) {
+                       const T* grow = gp + (plane * OH + oh) * OW;
+                       for (int64_t ih = ah.lo[oh]; ih < ah.hi[oh]; ++ih) {
+                         A* vrow = vs.data() + ih * OW;
+                         for (int64_t ow = 0; ow < OW; ++ow)
+                           vrow[ow] += A(grow[ow]) * rh[oh] * rw[ow];
+                       }
+                     }
+                     for (int64_t ih = 0; ih < H; ++ih) {
+                       std::fill(row.begin(), row.end(), A(0));
+                       const A* vrow = vs.data() + ih * OW;
+                       for (int64_t ow = 0; ow < OW; ++ow) {
+                         for (int64_t iw = aw.lo[ow]; iw < aw.hi[ow]; ++iw) row[iw] += vrow[ow];
+                       }
+                       T* dst = gi + (plane * H + ih) * W;
+                       for (int64_t iw = 0; iw < W; ++iw) dst[iw] = T(row[iw]);
+                     }
+                   }
+                 });
+    }
+  });
+}
+
+// ---- adaptive pooling
+// -----------------------------------------------------------------------------
+
+int64_t adaptive_start(int64_t o, int64_t in, int64_t out) {
+  return (o * in) / out;
+}
+int64_t adaptive_end(int64_t o, int64_t in, int64_t out) {
+  return ((o + 1) * in + out - 1) / out;
+}
+
+template <class A, class T>
+A sum_span(const T* p, int64_t n) {
+  A s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += A(p[i]);
+  return s;
+}
+
+void adaptive_avg_pool2d_kernel(const Tensor& out, const Tensor& x) {
+  const int64_t H = x.size(2), W = x.size(3), OH = out.size(2), OW = out.size(3);
+  visit_dtype(x.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T>) {
+      using A = acc_t<T>;
+      const T* xp = x.data_ptr<T>();
+      T* op = out.data_ptr<T>();
+      for_planes(x.size(0) * x.size(1), H * W + OH * OW, [&](int64_t b, int64_t e) {
+        for (int64_t plane = b; plane < e; ++plane) {
+          const T* xplane = xp + plane * H * W;
+          T* oplane = op + plane * OH * OW;
+          if (OH == 1 && OW == 1) {  // global average: one contiguous run
+            oplane[0] = T(sum_span<A>(xplane, H * W) / A(H * W));
+            continue;
+          }
+          for (int64_t oh = 0; oh < OH; ++oh) {
+            const int64_t h0 = adaptive_start(oh, H, OH), h1 = adaptive_end(oh, H, OH);
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              const int64_t w0 = adaptive_start(ow, W, OW), w1 = adaptive_end(ow, W, OW);
+              A s = 0;
+              for (int64_t ih = h0; ih < h1; ++ih) s += sum_span<A>(xplane + ih * W + w0, w1 - w0);
+              oplane[oh * OW + ow] = T(s / A((h1 - h0) * (w1 - w0)));
+            }
+          }
+        }
+      });
+    }
+  });
+}
+
+void adaptive_avg_pool2d_backward_kernel(const Tensor& grad_input, const Tensor& grad_output) {
+  const int64_t H = grad_input.size(2), W = grad_input.size(3);
+  const int64_t OH = grad_output.size(2), OW = grad_output.size(3);
+  visit_dtype(grad_input.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T>) {
+      using A = acc_t<T>;
+      const T* gp = grad_output.data_ptr<T>();
+      T* gi = grad_input.data_ptr<T>();
+      for_planes(grad_input.size(0) * grad_input.size(1), H * W + OH * OW,
+                 [&](int64_t b, int64_t e) {
+                   std::vector<A> acc(OH == 1 && OW == 1 ? 0 : H * W);
+                   for (int64_t plane = b; plane < e; ++plane) {
+                     T* dst = gi + plane * H * W;
+                     const T* g = gp + plane * OH * OW;
+                     if (OH == 1 && OW == 1) {
+                       const T v = T(A(g[0]) / A(H * W));
+                       std::fill(dst, dst + H * W, v);
+                       continue;
+                     }
+                     std::fill(acc.begin(), acc.end(), A(0));
+                     for (int64_t oh = 0; oh < OH; ++oh) {
+                       const int64_t h0 = adaptive_start(oh, H, OH), h1 = adaptive_end(oh, H, OH);
+                       for (int64_t ow = 0; ow < OW; ++ow) {
+                         const int64_t w0 = adaptive_start(ow, W, OW), w1 = adaptive_end(ow, W, OW);
+                         const A v = A(g[oh * OW + ow]) / A((h1 - h0) * (w1 - w0));
+                         for (int64_t ih = h0; ih < h1; ++ih)
+                           for (int64_t iw = w0; iw < w1; ++iw) acc[ih * W + iw] += v;
+                       }
+                     }
+                     for (int64_t i = 0; i < H * W; ++i) dst[i] = T(acc[i]);
+                   }
+                 });
+    }
+  });
+}
+
+void adaptive_max_pool2d_kernel(const Tensor& out, const Tensor& indices, const Tensor& x) {
+  const int64_t H = x.size(2), W = x.size(3), OH = out.size(2), OW = out.size(3);
+  visit_dtype(x.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T>) {
+      using A = acc_t<T>;
+      const T* xp = x.data_ptr<T>();
+      T* op = out.data_ptr<T>();
+      int64_t* ip = indices.data_ptr<int64_t>();
+      for_planes(x.size(0) * x.size(1), H * W + OH * OW, [&](int64_t b, int64_t e) {
+        for (int64_t plane = b; plane < e; ++plane) {
+          const T* xplane = xp + plane * H * W;
+          for (int64_t oh = 0; oh < OH; ++oh) {
+            const int64_t h0 = adaptive_start(oh, H, OH), h1 = adaptive_end(oh, H, OH);
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              const int64_t w0 = adaptive_start(ow, W, OW), w1 = adaptive_end(ow, W, OW);
+              A m = -std::numeric_limits<A>::infinity();
+              int64_t mi = h0 * W + w0;
+              for (int64_t ih = h0; ih < h1; ++ih) {
+                for (int64_t iw = w0; iw < w1; ++iw) {
+                  const A v = A(xplane[ih * W + iw]);
+                  if (takes(v, m)) {
+                    m = v;
+                    mi = ih * W + iw;
+                  }
+                }
+              }
+              const int64_t o = (plane * OH + oh) * OW + ow;
+              op[o] = T(m);
+              ip[o] = mi;
+            }
+          }
+        }
+      });
+    }
+  });
+}
+
+// ---- upsampling
+// -----------------------------------------------------------------------------------
+
+// PyTorch's scale of a source index: the given scale_factor's inverse, else in/out.
+template <class A>
+A scale_value(double scale, int64_t in, int64_t out) {
+  return scale > 0 ? A(1.0 / scale) : A(in) / A(out);
+}
+
+// Nearest source indices along one dim, as PyTorch's contiguous kernel computes them: the
+// source position in the op-math type A (double for f64, else float), floored as a float.
+template <class A>
+std::vector<int64_t> nearest_indices(InterpolateMode mode, int64_t in, int64_t out, double scale) {
+  std::vector<int64_t> idx(out);
+  const A s = scale_value<A>(scale, in, out);
+  const A shift = mode == InterpolateMode::nearest_exact ? A(0.5) : A(0);
+  for (int64_t o = 0; o < out; ++o) {
+    idx[o] = std::min(static_cast<int64_t>(std::floor(float((A(o) + shift) * s))), in - 1);
+  }
+  return idx;
+}
+
+// Linear interpolation along one dim: out[o] = w0[o] * in[i0[o]] + w1[o] * in[i1[o]].
+template <class A>
+struct LinearAxis {
+  std::vector<int64_t> i0, i1;
+  std::vector<A> w0, w1;
+  LinearAxis(int64_t in, int64_t out, bool align_corners, double scale)
+      : i0(out), i1(out), w0(out), w1(out) {
+    const A s =
+        align_corners ? (out > 1 ? A(in - 1) / A(out - 1) : A(0)) : scale_value<A>(scale, in, out);
+    for (int64_t o = 0; o < out; ++o) {
+      A src = align_corners ? s * A(o) : s * (A(o) + A(0.5)) - A(0.5);
+      if (src < 0) src = 0;
+      const int64_t lo = static_cast<int64_t>(src);
+      const A l = std::clamp(src - A(lo), A(0), A(1));
+      i0[o] = lo;
+      i1[o] = lo + (lo < in - 1 ? 1 : 0);
+      w0[o] = A(1) - l;
+      w1[o] = l;
+    }
+  }
+};
+
+void upsample2d_kernel(const Tensor& out, const Tensor& x, const Upsample2dParams& p) {
+  const int64_t H = x.size(2), W = x.size(3), OH = out.size(2), OW = out.size(3);
+  const int64_t planes = x.size(0) * x.size(1);
+  visit_dtype(x.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T> || std::is_same_v<T, uint8_t>) {
+      const T* xp = x.data_ptr<T>();
+      T* op = out.data_ptr<T>();
+      using A = acc_t<std::conditional_t<std::is_same_v<T, uint8_t>, float, T>>;
+      if (p.mode != InterpolateMode::bilinear) {
+        const std::vector<int64_t> hi = nearest_indices<A>(p.mode, H, OH, p.scale_h);
+        const std::vector<int64_t> wi = nearest_indices<A>(p.mode, W, OW, p.scale_w);
+        for_planes(planes, OH * OW, [&](int64_t b, int64_t e) {
+          for (int64_t plane = b; plane < e; ++plane) {
+            for (int64_t oh = 0; oh < OH; ++oh) {
+              const T* src = xp + (plane * H + hi[oh]) * W;
+              T* dst = op + (plane * OH + oh) * OW;
+              for (int64_t ow = 0; ow < OW; ++ow) dst[ow] = src[wi[ow]];
+            }
+          }
+        });
+      } else if constexpr (is_floating_v<T>) {
+        const LinearAxis<A> ah(H, OH, p.align_corners, p.scale_h);
+        const LinearAxis<A> aw(W, OW, p.align_corners, p.scale_w);
+        for_planes(planes, 4 * OH * OW, [&](int64_t b, int64_t e) {
+          for (int64_t plane = b; plane < e; ++plane) {
+            for (int64_t oh = 0; oh < OH; ++oh) {
+              const T* r0 = xp + (plane * H + ah.i0[oh]) * W;
+              const T* r1 = xp + (plane * H + ah.i1[oh]) * W;
+              const A h0 = ah.w0[oh], h1 = ah.w1[oh];
+              T* dst = op + (plane * OH + oh) * OW;
+              for (int64_t ow = 0; ow < OW; ++ow) {
+                const int64_t c0 = aw.i0[ow], c1 = aw.i1[ow];
+                const A a = aw.w0[ow], c = aw.w1[ow];
+                dst[ow] =
+                    T(h0 * (a * A(r0[c0]) + c * A(r0[c1])) + h1 * (a * A(r1[c0]) + c * A(r1[c1])));
+              }
+            }
+          }
+        });
+      }
+    }
+  });
+}
+
+void upsample2d_backward_kernel(const Tensor& grad_input, const Tensor& grad_output,
+                                const Upsample2dParams& p) {
+  const int64_t H = grad_input.size(2), W = grad_input.size(3);
+  const int64_t OH = grad_output.size(2), OW = grad_output.size(3);
+  const int64_t planes = grad_input.size(0) * grad_input.size(1);
+  visit_dtype(grad_input.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T>) {
+      using A = acc_t<T>;
+      const T* gp = grad_output.data_ptr<T>();
+      T* gi = grad_input.data_ptr<T>();
+      const bool nearest = p.mode != InterpolateMode::bilinear;
+      const std::vector<int64_t> nh =
+          nearest ? nearest_indices<A>(p.mode, H, OH, p.scale_h) : std::vector<int64_t>();
+      const std::vector<int64_t> nw =
+          nearest ? nearest_indices<A>(p.mode, W, OW, p.scale_w) : std::vector<int64_t>();
+      const LinearAxis<A> ah(nearest ? 0 : H, nearest ? 0 : OH, p.align_corners, p.scale_h);
+      const LinearAxis<A> aw(nearest ? 0 : W, nearest ? 0 : OW, p.align_corners, p.scale_w);
+      for_planes(planes, H * W + 4 * OH * OW, [&](int64_t b, int64_t e) {
+        std::vector<A> acc(H * W);
+        for (int64_t plane = b; plane < e; ++plane) {
+          std::fill(acc.begin(), acc.end(), A(0));
+          for (int64_t oh = 0; oh < OH; ++oh) {
+            const T* g = gp + (plane * OH + oh) * OW;
+            if (nearest) {
+              A* row = acc.data() + nh[oh] * W;
+              for (int64_t ow = 0; ow < OW; ++ow) row[nw[ow]] += A(g[ow]);
+              continue;
+            }
+            A* r0 = acc.data() + ah.i0[oh] * W;
+            A* r1 = acc.data() + ah.i1[oh] * W;
+            const A h0 = ah.w0[oh], h1 = ah.w1[oh];
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              const A v = A(g[ow]);
+              const int64_t c0 = aw.i0[ow], c1 = aw.i1[ow];
+              r0[c0] += h0 * aw.w0[ow] * v;
+              r0[c1] += h0 * aw.w1[ow] * v;
+              r1[c0] += h1 * aw.w0[ow] * v;
+              r1[c1] += h1 * aw.w1[ow] * v;
+            }
+          }
+          T* dst = gi + plane * H * W;
+          for (int64_t i = 0; i < H * W; ++i) dst[i] = T(acc[i]);
+        }
+      });
+    }
+  });
+}
+
+// ---- dropout ------------------------------------------------------------------------------------
+
+// Philox blocks per batch: the rounds run on this many counters at once, which vectorizes.
+constexpr int64_t kPhiloxBatch = 16;
+
+void dropout_kernel(const Tensor& out, const Tensor& mask, const Tensor& x, double p,
+                    PhiloxState state) {
+  const int64_t n = x.numel();
+  // Kept iff (word >> 8) / 2^24 < 1 - p, i.e. (word >> 8) < ceil((1 - p) * 2^24).
+  const uint32_t threshold = static_cast<uint32_t>(std::ceil((1.0 - p) * 16777216.0));
+  const int64_t blocks = (n + 3) / 4;
+  visit_dtype(x.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T>) {
+      using A = acc_t<T>;
+      const A scale = A(1.0 / (1.0 - p));
+      const T* xp = x.data_ptr<T>();
+      T* op = out.data_ptr<T>();
+      bool* mp = mask.data_ptr<bool>();
+      const int64_t batches = (blocks + kPhiloxBatch - 1) / kPhiloxBatch;
+      parallel_for(0, batches, kGrainSize / (4 * kPhiloxBatch), [&](int64_t b, int64_t e) {
+        uint32_t words[4][kPhiloxBatch];
+        for (int64_t batch = b; batch < e; ++batch) {
+          const uint64_t first = state.offset + uint64_t(batch * kPhiloxBatch);
+          for (int l = 0; l < kPhiloxBatch; ++l) {
+            const PhiloxBlock r = philox4x32(first + l, 0, state.seed);
+            for (int k = 0; k < 4; ++k) words[k][l] = r.w[k];
+          }
+          const int64_t i0 = batch * kPhiloxBatch * 4;
+          const int64_t count = std::min<int64_t>(kPhiloxBatch * 4, n - i0);
+          for (int64_t j = 0; j < count; ++j) {
+            const bool keep = (words[j % 4][j / 4] >> 8) < threshold;
+            mp[i0 + j] = keep;
+            op[i0 + j] = T(A(xp[i0 + j]) * (keep ? scale : A(0)));
+          }
+        }
+      });
+    }
+  });
+}
+
+void masked_scale_kernel(const Tensor& out, const Tensor& x, const Tensor& mask, double scale) {
+  const int64_t n = x.numel();
+  visit_dtype(x.dtype(), [&]<class T>() {
+    if constexpr (is_floating_v<T>) {
+      using A = acc_t<T>;
+      const A s = A(scale);
+      const T* xp = x.data_ptr<T>();
+      const bool* mp = mask.data_ptr<bool>();
+      T* op = out.data_ptr<T>();
+      parallel_for(0, n, kGrainSize, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) op[i] = T(A(xp[i]) * (mp[i] ? s : A(0)));
+      });
+    }
+  });
+}
+
+}  // namespace
+
+ANVIL_REGISTER_KERNEL(max_pool2d, cpu, kFloatingTypes, max_pool2d_kernel);
+ANVIL_REGISTER_KERNEL(max_pool2d_backward, cpu, kFloatingTypes, max_pool2d_backward_kernel);
+ANVIL_REGISTER_KERNEL(avg_pool2d, cpu, kFloatingTypes | DTypeSet{DType::i64}, avg_pool2d_kernel);
+ANVIL_REGISTER_KERNEL(avg_pool2d_backward, cpu, kFloatingTypes, avg_pool2d_backward_kernel);
+ANVIL_REGISTER_KERNEL(adaptive_avg_pool2d, cpu, kFloatingTypes, adaptive_avg_pool2d_kernel);
+ANVIL_REGISTER_KERNEL(adaptive_avg_pool2d_backward, cpu, kFloatingTypes,
+                      adaptive_avg_pool2d_backward_kernel);
+ANVIL_REGISTER_KERNEL(adaptive_max_pool2d, cpu, kFloatingTypes, adaptive_max_pool2d_kernel);
+ANVIL_REGISTER_KERNEL(upsample2d, cpu, kFloatingTypes | DTypeSet{DType::u8}, upsample2d_kernel);
+ANVIL_REGISTER_KERNEL(upsample2d_backward, cpu, kFloatingTypes, upsample2d_backward_kernel);
+ANVIL_REGISTER_KERNEL(dropout, cpu, kFloatingTypes, dropout_kernel);
+ANVIL_REGISTER_KERNEL(masked_scale, cpu, kFloatingTypes, masked_scale_kernel);
+
+}  // namespace anvil::cpu

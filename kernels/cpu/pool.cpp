@@ -4,6 +4,10 @@
 // contiguous arrays that vectorize, unlike a per-output window loop. The max pass keeps PyTorch's
 // rule exactly: NaN wins, else the first strict maximum in row-major window order (a row's first
 // maximum, then the first row holding the window's maximum).
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -341,6 +345,56 @@ A sum_span(const T* p, int64_t n) {
   return s;
 }
 
+#if defined(__AVX512F__)
+// The sums of 16 vectors, lane j holding v[j]'s: a tree of interleaving adds (32-bit, 64-bit,
+// then 128-bit lanes) instead of 16 separate horizontal reductions.
+__m512 transpose_sum16(const __m512 (&v)[16]) {
+  __m512 a[8], b[4], c[2];
+  for (int j = 0; j < 8; ++j) {
+    a[j] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * j], v[2 * j + 1]),
+                         _mm512_unpackhi_ps(v[2 * j], v[2 * j + 1]));
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512d x = _mm512_castps_pd(a[2 * j]), y = _mm512_castps_pd(a[2 * j + 1]);
+    b[j] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)),
+                         _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
+  }
+  for (int j = 0; j < 2; ++j) {
+    c[j] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * j], b[2 * j + 1], 0x88),
+                         _mm512_shuffle_f32x4(b[2 * j], b[2 * j + 1], 0xDD));
+  }
+  return _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], 0x88),
+                       _mm512_shuffle_f32x4(c[0], c[1], 0xDD));
+}
+#endif
+
+// out[p] = mean of the n contiguous elements of plane p (global average pooling). With AVX-512,
+// f32 planes go 16 at a time: a plane's sum per lane, then one transposing reduction for all 16
+// (a per-plane horizontal reduction costs more than the loads for ResNet's 7x7 planes).
+template <class T>
+void plane_means(const T* x, T* out, int64_t begin, int64_t end, int64_t n) {
+  using A = acc_t<T>;
+  int64_t p = begin;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    const int64_t full = n / 16;
+    const __mmask16 tail = static_cast<__mmask16>((1u << (n % 16)) - 1);
+    const __m512 inv = _mm512_set1_ps(1.0f / float(n));
+    for (; p + 16 <= end; p += 16) {
+      __m512 v[16];
+      for (int j = 0; j < 16; ++j) {
+        const float* r = x + (p + j) * n;
+        __m512 s = _mm512_maskz_loadu_ps(tail, r + full * 16);
+        for (int64_t i = 0; i < full; ++i) s = _mm512_add_ps(s, _mm512_loadu_ps(r + 16 * i));
+        v[j] = s;
+      }
+      _mm512_storeu_ps(out + p, _mm512_mul_ps(transpose_sum16(v), inv));
+    }
+  }
+#endif
+  for (; p < end; ++p) out[p] = T(sum_span<A>(x + p * n, n) / A(n));
+}
+
 void adaptive_avg_pool2d_kernel(const Tensor& out, const Tensor& x) {
   const int64_t H = x.size(2), W = x.size(3), OH = out.size(2), OW = out.size(3);
   visit_dtype(x.dtype(), [&]<class T>() {
@@ -349,13 +403,13 @@ void adaptive_avg_pool2d_kernel(const Tensor& out, const Tensor& x) {
       const T* xp = x.data_ptr<T>();
       T* op = out.data_ptr<T>();
       for_planes(x.size(0) * x.size(1), H * W + OH * OW, [&](int64_t b, int64_t e) {
+        if (OH == 1 && OW == 1) {  // global average: one contiguous run per plane
+          plane_means(xp, op, b, e, H * W);
+          return;
+        }
         for (int64_t plane = b; plane < e; ++plane) {
           const T* xplane = xp + plane * H * W;
           T* oplane = op + plane * OH * OW;
-          if (OH == 1 && OW == 1) {  // global average: one contiguous run
-            oplane[0] = T(sum_span<A>(xplane, H * W) / A(H * W));
-            continue;
-          }
           for (int64_t oh = 0; oh < OH; ++oh) {
             const int64_t h0 = adaptive_start(oh, H, OH), h1 = adaptive_end(oh, H, OH);
             for (int64_t ow = 0; ow < OW; ++ow) {

@@ -995,6 +995,19 @@ TEST(Pool, MaxPoolTiesNaNAndInfinities) {
             std::vector<float>(9, 0.0f));
 }
 
+// Global average pooling runs 16 f32 planes at a time: plane counts and sizes around that.
+TEST(Pool, GlobalAveragePoolingEqualsTheMean) {
+  for (const Shape& s :
+       {Shape{3, 7, 4, 4}, Shape{2, 9, 7, 7}, Shape{1, 33, 1, 3}, Shape{16, 1, 5, 7}}) {
+    for (DType t : {DType::f32, DType::bf16}) {
+      const Tensor x = random_tensor(s, t);
+      EXPECT_TRUE(all_close(adaptive_avg_pool2d(x, {1}), x.mean({-2, -1}, true),
+                            testing::default_tolerance(t)))
+          << shape_str(s);
+    }
+  }
+}
+
 TEST(Pool, AvgPoolOnIntegersDividesAsIntegers) {
   const Tensor x = tensor<int64_t>({1, 2, 3, 5}, {1, 1, 2, 2});
   EXPECT_EQ(avg_pool2d(x, {2}).to_vector<int64_t>(), (std::vector<int64_t>{2}));

@@ -1,11 +1,13 @@
 // CPU pooling, upsampling and dropout kernels on contiguous NCHW planes, OpenMP over the N*C
-// planes. Max and average pooling are separable: a horizontal pass over each input row (into a
-// per-thread buffer), then a vertical pass over the rows of each output row; both are loops over
-// contiguous arrays that vectorize, unlike a per-output window loop. The max pass keeps PyTorch's
-// rule exactly: NaN wins, else the first strict maximum in row-major window order (a row's first
-// maximum, then the first row holding the window's maximum).
+// planes. Max and average pooling are separable: for each output row, a vertical pass over its
+// window's input rows (contiguous loads) into a padded per-thread row, then a strided horizontal
+// pass over that row; both are loops over whole rows that vectorize, unlike a per-output window
+// loop. Max pooling keeps PyTorch's rule exactly: NaN wins, else the first maximum in row-major
+// window order.
 #if defined(__AVX512F__)
 #include <immintrin.h>
+// GCC 12 flags its own AVX-512 intrinsics (_mm512_undefined_*) as maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
 #include <algorithm>
@@ -40,100 +42,133 @@ int64_t first_tap(int64_t start, int64_t step) {
 
 // ---- max pooling --------------------------------------------------------------------------------
 
-// Horizontal pass of one row: hv[ow] = max over the valid taps, hi[ow] = its column (the first
-// non-negative tap when no tap beats -inf). Interior outputs (all taps valid) run a tap-major loop
-// over contiguous arrays; SW > 0 fixes the stride at compile time so strided loads vectorize.
-template <int SW, bool kIdx, class T, class A>
-void max_row(const T* x, int64_t W, A* hv, int32_t* hi, int64_t OW, const Pool2dWindow& w,
-             int64_t lo, int64_t hi_end) {
-  const int64_t sw = SW > 0 ? SW : w.sw;
-  const int64_t pw = w.pw, dw = w.dw;
-  for (int64_t ow = 0; ow < OW; ++ow) {
-    if (ow == lo) ow = std::max(lo, hi_end);  // interior below
-    if (ow >= OW) break;
-    const int64_t start = ow * sw - pw;
-    A m = -std::numeric_limits<A>::infinity();
-    int64_t mi = first_tap(start, dw);
-    for (int64_t j = 0; j < w.kw; ++j) {
-      const int64_t iw = start + j * dw;
-      if (iw < 0 || iw >= W) continue;
-      const A v = A(x[iw]);
-      if (takes(v, m)) {
-        m = v;
-        mi = iw;
-      }
-    }
-    hv[ow] = m;
-    if constexpr (kIdx) hi[ow] = int32_t(mi);
-  }
-  if (lo >= hi_end) return;
-  for (int64_t ow = lo; ow < hi_end; ++ow) {
-    hv[ow] = A(x[ow * sw - pw]);
-    if constexpr (kIdx) hi[ow] = int32_t(ow * sw - pw);
-  }
-  for (int64_t j = 1; j < w.kw; ++j) {
-    const T* xj = x + j * dw - pw;
-    const int32_t off = int32_t(j * dw - pw);
-    for (int64_t ow = lo; ow < hi_end; ++ow) {
-      const A v = A(xj[ow * sw]);
-      const bool t = takes(v, hv[ow]);
-      hv[ow] = t ? v : hv[ow];
-      if constexpr (kIdx) hi[ow] = t ? int32_t(ow * sw) + off : hi[ow];
-    }
-  }
+// Loops over a row's outputs run to a multiple of this (the vector width of f32 on AVX-512) into
+// scratch buffers, so they never end in a scalar remainder.
+constexpr int64_t kLanes = 16;
+
+int64_t round_up(int64_t n, int64_t m) {
+  return (n + m - 1) / m * m;
 }
 
-// The [lo, hi) range of outputs whose taps all lie in [0, size).
-std::pair<int64_t, int64_t> interior(int64_t size, int64_t out, int64_t k, int64_t s, int64_t p,
-                                     int64_t d) {
-  const int64_t lo = std::min(out, (p + s - 1) / s);
-  const int64_t last = size - 1 - d * (k - 1) + p;  // largest start + p with every tap inside
-  const int64_t hi = last < 0 ? 0 : std::min(out, last / s + 1);
-  return {lo, std::max(lo, hi)};
-}
+// A row of `width` values at buf[pad, pad + width), with `fill` on both sides far enough for every
+// tap of `outputs` windows: the horizontal passes then need no bounds checks.
+template <class A>
+struct PaddedRow {
+  std::vector<A> buf;
+  PaddedRow(int64_t width, int64_t outputs, int64_t k, int64_t s, int64_t p, int64_t d, A fill)
+      : buf(std::max((outputs - 1) * s + (k - 1) * d + 1, p + width), fill) {}
+};
 
-template <int SW, bool kIdx, class T>
-void max_pool_planes(const Tensor& out, const Tensor& indices, const Tensor& x,
-                     const Pool2dWindow& w, int64_t begin, int64_t end) {
+// Values and indices with PyTorch's rule: the first maximum in row-major window order, or the
+// last NaN. The vertical pass keeps each column's first maximum (last NaN) and its row; the
+// horizontal pass then also takes an equal value from an earlier row, and a NaN from the same or
+// a later row. Padding columns hold -inf at the initial row, so they never take: an all -inf (or
+// all padding) window keeps the index of its first taps at or after the top and left edges, as
+// PyTorch's.
+template <int SW, class T>
+void max_pool_indices_planes(const Tensor& out, const Tensor& indices, const Tensor& x,
+                             const Pool2dWindow& w, int64_t begin, int64_t end) {
   using A = acc_t<T>;
+  constexpr A kNegInf = -std::numeric_limits<A>::infinity();
   const int64_t H = x.size(2), W = x.size(3), OH = out.size(2), OW = out.size(3);
+  const int64_t OWr = round_up(OW, kLanes);
+  const int64_t sw = SW > 0 ? SW : w.sw;
   const T* xp = x.data_ptr<T>();
   T* op = out.data_ptr<T>();
-  int64_t* ip = kIdx ? indices.data_ptr<int64_t>() : nullptr;
-  const auto [wlo, whi] = interior(W, OW, w.kw, w.sw, w.pw, w.dw);
-  // Per thread: the horizontal maxima of every input row, the vertical running maxima.
-  std::vector<A> hv(H * OW), mv(OW);
-  std::vector<int32_t> hi(kIdx ? H * OW : 0);
-  std::vector<int64_t> mi(kIdx ? OW : 0), col0(OW);
-  for (int64_t ow = 0; ow < OW; ++ow) col0[ow] = first_tap(ow * w.sw - w.pw, w.dw);
+  int64_t* ip = indices.data_ptr<int64_t>();
+  // Each column's maximum over the window's rows and that row, padded on both sides.
+  PaddedRow<A> cols(W, OWr, w.kw, sw, w.pw, w.dw, kNegInf);
+  std::vector<int32_t> col_rows(cols.buf.size()), col0(OWr), mr(OWr), mc(OWr);
+  std::vector<A> mv(OWr);
+  for (int64_t ow = 0; ow < OWr; ++ow) col0[ow] = int32_t(first_tap(ow * sw - w.pw, w.dw));
   for (int64_t plane = begin; plane < end; ++plane) {
     const T* xplane = xp + plane * H * W;
-    for (int64_t ih = 0; ih < H; ++ih) {
-      max_row<SW, kIdx>(xplane + ih * W, W, hv.data() + ih * OW,
-                        kIdx ? hi.data() + ih * OW : nullptr, OW, w, wlo, whi);
-    }
     for (int64_t oh = 0; oh < OH; ++oh) {
       const int64_t start = oh * w.sh - w.ph;
-      const int64_t row0 = first_tap(start, w.dh);
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        mv[ow] = -std::numeric_limits<A>::infinity();
-        if constexpr (kIdx) mi[ow] = row0 * W + col0[ow];
-      }
+      const auto row0 = int32_t(first_tap(start, w.dh));
+      A* c = cols.buf.data() + w.pw;
+      int32_t* cr = col_rows.data() + w.pw;
+      std::fill(c, c + W, kNegInf);
+      std::fill(col_rows.begin(), col_rows.end(), row0);
       for (int64_t r = 0; r < w.kh; ++r) {
         const int64_t ih = start + r * w.dh;
         if (ih < 0 || ih >= H) continue;
-        const A* hrow = hv.data() + ih * OW;
-        const int32_t* irow = kIdx ? hi.data() + ih * OW : nullptr;
-        const int64_t base = ih * W;
-        for (int64_t ow = 0; ow < OW; ++ow) {
-          const bool t = takes(hrow[ow], mv[ow]);
-          mv[ow] = t ? hrow[ow] : mv[ow];
-          if constexpr (kIdx) mi[ow] = t ? base + irow[ow] : mi[ow];
+        const T* xr = xplane + ih * W;
+        for (int64_t iw = 0; iw < W; ++iw) {
+          const A v = A(xr[iw]);
+          const bool t = takes(v, c[iw]);
+          c[iw] = t ? v : c[iw];
+          cr[iw] = t ? int32_t(ih) : cr[iw];
+        }
+      }
+      for (int64_t ow = 0; ow < OWr; ++ow) {
+        mv[ow] = kNegInf;
+        mr[ow] = row0;
+        mc[ow] = col0[ow];
+      }
+      for (int64_t j = 0; j < w.kw; ++j) {
+        const A* cj = cols.buf.data() + j * w.dw;
+        const int32_t* rj = col_rows.data() + j * w.dw;
+        const auto off = int32_t(j * w.dw - w.pw);
+        for (int64_t ow = 0; ow < OWr; ++ow) {
+          const A v = cj[ow * sw], m = mv[ow];
+          const int32_t r = rj[ow * sw];
+          const bool t = v > m || (v == m && r < mr[ow]) || (v != v && (m == m || r >= mr[ow]));
+          mv[ow] = t ? v : m;
+          mr[ow] = t ? r : mr[ow];
+          mc[ow] = t ? int32_t(ow * sw) + off : mc[ow];
+        }
+      }
+      T* orow = op + (plane * OH + oh) * OW;
+      int64_t* irow = ip + (plane * OH + oh) * OW;
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        orow[ow] = T(mv[ow]);
+        irow[ow] = int64_t(mr[ow]) * W + mc[ow];
+      }
+    }
+  }
+}
+
+// Values only. The order of the passes does not change a maximum (NaN included), so the vertical
+// pass goes first, straight over the contiguous input rows, and the strided horizontal pass runs
+// on OH rows instead of H.
+template <int SW, class T>
+void max_pool_values_planes(const Tensor& out, const Tensor& x, const Pool2dWindow& w,
+                            int64_t begin, int64_t end) {
+  using A = acc_t<T>;
+  constexpr A kNegInf = -std::numeric_limits<A>::infinity();
+  const int64_t H = x.size(2), W = x.size(3), OH = out.size(2), OW = out.size(3);
+  const int64_t OWr = round_up(OW, kLanes);
+  const int64_t sw = SW > 0 ? SW : w.sw;
+  const T* xp = x.data_ptr<T>();
+  T* op = out.data_ptr<T>();
+  // The column maxima of one output row's window rows, padded with -inf.
+  PaddedRow<A> cols(W, OWr, w.kw, sw, w.pw, w.dw, kNegInf);
+  std::vector<A> mv(OWr);
+  for (int64_t plane = begin; plane < end; ++plane) {
+    const T* xplane = xp + plane * H * W;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      A* c = cols.buf.data() + w.pw;
+      std::fill(c, c + W, kNegInf);
+      for (int64_t r = 0; r < w.kh; ++r) {
+        const int64_t ih = oh * w.sh - w.ph + r * w.dh;
+        if (ih < 0 || ih >= H) continue;
+        const T* xr = xplane + ih * W;
+        for (int64_t iw = 0; iw < W; ++iw) {
+          const A v = A(xr[iw]);
+          c[iw] = takes(v, c[iw]) ? v : c[iw];
+        }
+      }
+      std::fill(mv.begin(), mv.end(), kNegInf);
+      for (int64_t j = 0; j < w.kw; ++j) {
+        const A* cj = cols.buf.data() + j * w.dw;
+        for (int64_t ow = 0; ow < OWr; ++ow) {
+          const A v = cj[ow * sw];
+          mv[ow] = takes(v, mv[ow]) ? v : mv[ow];
         }
       }
       T* orow = op + (plane * OH + oh) * OW;
       for (int64_t ow = 0; ow < OW; ++ow) orow[ow] = T(mv[ow]);
-      if constexpr (kIdx) std::copy(mi.begin(), mi.end(), ip + (plane * OH + oh) * OW);
     }
   }
 }
@@ -147,9 +182,9 @@ void max_pool2d_kernel(const Tensor& out, const Tensor& indices, const Tensor& x
       for_planes(planes, work, [&](int64_t b, int64_t e) {
         auto run = [&]<int SW>() {
           if (indices.defined()) {
-            max_pool_planes<SW, true, T>(out, indices, x, w, b, e);
+            max_pool_indices_planes<SW, T>(out, indices, x, w, b, e);
           } else {
-            max_pool_planes<SW, false, T>(out, indices, x, w, b, e);
+            max_pool_values_planes<SW, T>(out, x, w, b, e);
           }
         };
         if (w.sw == 1) {
@@ -224,49 +259,42 @@ A divide(A sum, int64_t divisor) {
   return sum / A(divisor);
 }
 
+// Separable like max pooling: each output row's column sums over its (clipped) window rows, then
+// the window sums along the zero-padded row, then the divisor.
 void avg_pool2d_kernel(const Tensor& out, const Tensor& x, const AvgPool2dParams& p) {
   const Pool2dWindow& w = p.window;
   const int64_t H = x.size(2), W = x.size(3), OH = out.size(2), OW = out.size(3);
+  const int64_t OWr = round_up(OW, kLanes);
   const AvgAxis ah(H, OH, w.kh, w.sh, w.ph, p.count_include_pad);
   const AvgAxis aw(W, OW, w.kw, w.sw, w.pw, p.count_include_pad);
-  const auto [wlo, whi] = interior(W, OW, w.kw, w.sw, w.pw, 1);
   visit_dtype(x.dtype(), [&]<class T>() {
     if constexpr (is_floating_v<T> || std::is_same_v<T, int64_t>) {
       using A = acc_t<T>;
       const T* xp = x.data_ptr<T>();
       T* op = out.data_ptr<T>();
-      for_planes(x.size(0) * x.size(1), H * OW * w.kw + OH * OW * w.kh, [&](int64_t b, int64_t e) {
-        std::vector<A> hs(H * OW), vs(OW);
+      for_planes(x.size(0) * x.size(1), OH * (W * w.kh + OW * w.kw), [&](int64_t b, int64_t e) {
+        PaddedRow<A> cols(W, OWr, w.kw, w.sw, w.pw, 1, A(0));
+        std::vector<A> sums(OWr);
         for (int64_t plane = b; plane < e; ++plane) {
           const T* xplane = xp + plane * H * W;
-          for (int64_t ih = 0; ih < H; ++ih) {
-            const T* row = xplane + ih * W;
-            A* hrow = hs.data() + ih * OW;
-            for (int64_t ow = 0; ow < OW; ++ow) {
-              if (ow == wlo) ow = whi;
-              if (ow >= OW) break;
-              A s = 0;
-              for (int64_t iw = aw.lo[ow]; iw < aw.hi[ow]; ++iw) s += A(row[iw]);
-              hrow[ow] = s;
-            }
-            for (int64_t ow = wlo; ow < whi; ++ow) hrow[ow] = A(row[ow * w.sw - w.pw]);
-            for (int64_t j = 1; j < w.kw; ++j) {
-              const T* rj = row + j - w.pw;
-              for (int64_t ow = wlo; ow < whi; ++ow) hrow[ow] += A(rj[ow * w.sw]);
-            }
-          }
           for (int64_t oh = 0; oh < OH; ++oh) {
-            std::fill(vs.begin(), vs.end(), A(0));
+            A* c = cols.buf.data() + w.pw;
+            std::fill(c, c + W, A(0));
             for (int64_t ih = ah.lo[oh]; ih < ah.hi[oh]; ++ih) {
-              const A* hrow = hs.data() + ih * OW;
-              for (int64_t ow = 0; ow < OW; ++ow) vs[ow] += hrow[ow];
+              const T* xr = xplane + ih * W;
+              for (int64_t iw = 0; iw < W; ++iw) c[iw] += A(xr[iw]);
+            }
+            std::fill(sums.begin(), sums.end(), A(0));
+            for (int64_t j = 0; j < w.kw; ++j) {
+              const A* cj = cols.buf.data() + j;
+              for (int64_t ow = 0; ow < OWr; ++ow) sums[ow] += cj[ow * w.sw];
             }
             T* orow = op + (plane * OH + oh) * OW;
             for (int64_t ow = 0; ow < OW; ++ow) {
               const int64_t div =
                   p.divisor_override ? p.divisor_override : ah.count[oh] * aw.count[ow];
               const bool empty = ah.hi[oh] <= ah.lo[oh] || aw.hi[ow] <= aw.lo[ow];
-              orow[ow] = empty ? T(A(0)) : T(divide(vs[ow], div));
+              orow[ow] = empty ? T(A(0)) : T(divide(sums[ow], div));
             }
           }
         }

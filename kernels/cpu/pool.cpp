@@ -682,17 +682,17 @@ void dropout_kernel(const Tensor& out, const Tensor& mask, const Tensor& x, doub
       bool* mp = mask.data_ptr<bool>();
       const int64_t batches = (blocks + kPhiloxBatch - 1) / kPhiloxBatch;
       parallel_for(0, batches, kGrainSize / (4 * kPhiloxBatch), [&](int64_t b, int64_t e) {
-        uint32_t words[4][kPhiloxBatch];
+        uint32_t words[4 * kPhiloxBatch];  // in element order: block l's word k is element 4l + k
         for (int64_t batch = b; batch < e; ++batch) {
           const uint64_t first = state.offset + uint64_t(batch * kPhiloxBatch);
           for (int l = 0; l < kPhiloxBatch; ++l) {
             const PhiloxBlock r = philox4x32(first + l, 0, state.seed);
-            for (int k = 0; k < 4; ++k) words[k][l] = r.w[k];
+            for (int k = 0; k < 4; ++k) words[4 * l + k] = r.w[k];
           }
           const int64_t i0 = batch * kPhiloxBatch * 4;
           const int64_t count = std::min<int64_t>(kPhiloxBatch * 4, n - i0);
           for (int64_t j = 0; j < count; ++j) {
-            const bool keep = (words[j % 4][j / 4] >> 8) < threshold;
+            const bool keep = (words[j] >> 8) < threshold;
             mp[i0 + j] = keep;
             op[i0 + j] = T(A(xp[i0 + j]) * (keep ? scale : A(0)));
           }

@@ -85,7 +85,8 @@ BENCHMARK(BM_avg_pool2d_3x3s2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_upsample_bilinear2x(benchmark::State& state) {
   const Tensor x = anvil::rand({8, 64, 64, 64});
-  const anvil::InterpolateOptions o = {.scale_factor = {2}, .mode = anvil::InterpolateMode::bilinear};
+  const anvil::InterpolateOptions o = {.scale_factor = {2},
+                                       .mode = anvil::InterpolateMode::bilinear};
   for (auto _ : state) benchmark::DoNotOptimize(anvil::ops::interpolate(x, o));
   state.SetBytesProcessed(state.iterations() * 5 * x.nbytes());
 }

@@ -400,6 +400,28 @@ TEST(NormSemantics, LayerNormOfAConstantRowIsTheBias) {
   for (int r = 0; r < 3; ++r) EXPECT_TRUE(testing::all_close(y[r], b, {1e-6, 1e-6}));
 }
 
+TEST(NormSemantics, LargeOutputsMatchTheFormula) {
+  // Outputs over 16 MiB are written with non-temporal stores; odd row lengths start rows at
+  // unaligned addresses.
+  Generator gen(12);
+  const Tensor x = randn({4, 64, 129, 129}, {}, &gen), g = randn({4, 64, 129, 129}, {}, &gen);
+  const Tensor w = random_tensor({64}, DType::f32, 0.5, 1.5, 14).view({1, 64, 1, 1});
+  const std::vector<int64_t> dims = {0, 2, 3};
+  const auto [y, mean, invstd] = ops::batch_norm_forward(
+      x, std::nullopt, std::nullopt, w.view({64}), std::nullopt, {.training = true});
+  const Tensor is = rsqrt(var(x, dims, 0, true) + 1e-5);
+  const Tensor xhat = (x - x.mean(dims, true)) * is;
+  EXPECT_TRUE(testing::all_close(y, xhat * w, {1e-4, 1e-4}));
+  const Tensor gi = std::get<0>(
+      ops::batch_norm_backward(g, x, w.view({64}), mean, invstd, true, {true, false, false}));
+  const Tensor expected = (g - g.mean(dims, true) - xhat * (g * xhat).mean(dims, true)) * is * w;
+  EXPECT_TRUE(testing::all_close(gi, expected, {1e-4, 1e-4}));
+  const Tensor rows = randn({4100, 1025}, {}, &gen);
+  const Tensor ln = layer_norm(rows, {1025});
+  EXPECT_TRUE(testing::all_close(
+      ln, (rows - rows.mean({1}, true)) * rsqrt(var(rows, {1}, 0, true) + 1e-5), {1e-4, 1e-4}));
+}
+
 // ---- errors -----------------------------------------------------------------------------------
 
 TEST(NormErrors, BatchNorm) {

@@ -30,6 +30,22 @@ BENCHMARK(BM_batch_norm_train_forward)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The same on channels-last activations (memory order N, H, W, C).
+void BM_batch_norm_train_forward_channels_last(benchmark::State& state) {
+  const int64_t c = state.range(0);
+  const Tensor x = activations(c).movedim(1, -1).contiguous().movedim(-1, 1);
+  const Tensor w = anvil::rand({c}), b = anvil::rand({c});
+  Tensor rm = anvil::zeros({c}), rv = anvil::ones({c});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(anvil::ops::batch_norm(x, rm, rv, w, b, {.training = true}));
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * x.nbytes());
+}
+BENCHMARK(BM_batch_norm_train_forward_channels_last)
+    ->Arg(64)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 void BM_batch_norm_backward(benchmark::State& state) {
   const int64_t c = state.range(0);
   const Tensor x = activations(c), g = activations(c);

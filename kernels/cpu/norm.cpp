@@ -242,13 +242,25 @@ struct ChannelLayout {
   int64_t row_len() const { return along_s ? s : c; }
 };
 
-// Row r of t in the layout's row order.
+// The rows of t in the layout's row order: (n, c) along S, (n, s) along C. Rows that follow
+// each other in memory at one stride (contiguous tensors) are found without dividing: channels-
+// last rows are short, and two divisions per row would cost as much as the row's arithmetic.
 template <class T>
-T* row_ptr(const Tensor& t, const ChannelLayout& l, int64_t r) {
-  T* base = static_cast<T*>(t.raw_data());
-  return l.along_s ? base + (r / l.c) * t.stride(0) + (r % l.c) * t.stride(1)
-                   : base + (r / l.s) * t.stride(0) + (r % l.s) * t.stride(2);
-}
+struct RowIndex {
+  T* base;
+  int64_t per_sample, outer_stride, inner_stride;
+  bool uniform;
+  RowIndex(const Tensor& t, const ChannelLayout& l)
+      : base(static_cast<T*>(t.raw_data())),
+        per_sample(l.along_s ? l.c : l.s),
+        outer_stride(t.stride(0)),
+        inner_stride(t.stride(l.along_s ? 1 : 2)),
+        uniform(l.n == 1 || outer_stride == per_sample * inner_stride) {}
+  T* operator[](int64_t r) const {
+    return uniform ? base + r * inner_stride
+                   : base + (r / per_sample) * outer_stride + (r % per_sample) * inner_stride;
+  }
+};
 
 // The rows of channel c (one per sample) in the along-S layout.
 template <class T>
@@ -262,8 +274,9 @@ void channel_sums(const Tensor& x, const ChannelLayout& l, int64_t r0, int64_t r
                   double* sq) {
   using A = acc_t<T>;
   std::vector<A> buf = buffer<T, A>(l.c);
+  const RowIndex<const T> xr(x, l);
   for (int64_t r = r0; r < r1; ++r) {
-    const A* p = load(row_ptr<const T>(x, l, r), l.c, buf.data());
+    const A* p = load(xr[r], l.c, buf.data());
     for (int64_t c = 0; c < l.c; ++c) {
       const double v = p[c];
       sum[c] += v;
@@ -278,11 +291,13 @@ void apply_channels(const Tensor& y, const Tensor& x, const ChannelLayout& l, co
                     const A* scale, const A* bias) {
   const int64_t len = l.row_len();
   const bool stream = streams(y);
+  const RowIndex<const T> xr(x, l);
+  const RowIndex<T> yr(y, l);
   parallel_for(0, l.rows(), std::max<int64_t>(1, kGrainSize / len), [&](int64_t r0, int64_t r1) {
     std::vector<A> buf = buffer<T, A>(len);
     for (int64_t r = r0; r < r1; ++r) {
-      const T* src = row_ptr<const T>(x, l, r);
-      T* dst = row_ptr<T>(y, l, r);
+      const T* src = xr[r];
+      T* dst = yr[r];
       if (l.along_s) {
         const int64_t c = r % l.c;
         affine_row(dst, src, len, mean[c], scale[c], bias[c], buf.data(), stream);
@@ -439,6 +454,7 @@ void batch_norm_backward_kernel(const Tensor& grad_input, const Tensor& grad_wei
         return;
       }
       // Channels contiguous: per-chunk column sums, then the dx pass over rows.
+      const RowIndex<const T> xr(x, l), gr(grad_out, l);
       std::vector<A> k(l.c), a(l.c), d(l.c);
       {
         const int64_t rows = l.rows();
@@ -449,8 +465,8 @@ void batch_norm_backward_kernel(const Tensor& grad_input, const Tensor& grad_wei
             double *sd = sums.chunk(ch), *sdot = sd + l.c;
             std::vector<A> bx = buffer<T, A>(l.c), bg = buffer<T, A>(l.c);
             for (int64_t r = r0; r < r1; ++r) {
-              const A* px = load(row_ptr<const T>(x, l, r), l.c, bx.data());
-              const A* pg = load(row_ptr<const T>(grad_out, l, r), l.c, bg.data());
+              const A* px = load(xr[r], l.c, bx.data());
+              const A* pg = load(gr[r], l.c, bg.data());
               for (int64_t c = 0; c < l.c; ++c) {
                 sd[c] += pg[c];
                 sdot[c] += static_cast<double>(pg[c]) * (static_cast<double>(px[c]) - mp[c]);
@@ -468,14 +484,15 @@ void batch_norm_backward_kernel(const Tensor& grad_input, const Tensor& grad_wei
       }
       if (!grad_input.defined()) return;
       const int64_t len = l.c;
+      const RowIndex<T> dr(grad_input, l);
       parallel_for(
           0, l.rows(), std::max<int64_t>(1, kGrainSize / len), [&](int64_t r0, int64_t r1) {
             std::vector<A> bx = buffer<T, A>(len), bg = buffer<T, A>(len);
             for (int64_t r = r0; r < r1; ++r) {
-              const auto g = In<A>(load(row_ptr<const T>(grad_out, l, r), len, bg.data()), len);
-              const auto xr = In<A>(load(row_ptr<const T>(x, l, r), len, bx.data()), len);
-              store(row_ptr<T>(grad_input, l, r), len, bg.data(),
-                    g * In<A>(k.data(), len) + (xr - In<A>(mp, len)) * In<A>(a.data(), len) +
+              const auto g = In<A>(load(gr[r], len, bg.data()), len);
+              const auto xv = In<A>(load(xr[r], len, bx.data()), len);
+              store(dr[r], len, bg.data(),
+                    g * In<A>(k.data(), len) + (xv - In<A>(mp, len)) * In<A>(a.data(), len) +
                         In<A>(d.data(), len),
                     stream);
             }

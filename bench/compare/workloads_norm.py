@@ -10,6 +10,11 @@ def bn_setup(c):
     return (torch.randn(32, c, 56, 56), torch.rand(c), torch.rand(c), torch.zeros(c), torch.ones(c))
 
 
+def bn_channels_last_setup(c):
+    x, w, b, rm, rv = bn_setup(c)
+    return x.contiguous(memory_format=torch.channels_last), w, b, rm, rv
+
+
 def bn_backward_setup(c):
     x, w, b = torch.randn(32, c, 56, 56), torch.rand(c), torch.rand(c)
     _, mean, invstd = torch.native_batch_norm(x, w, b, None, None, True, 0.1, 1e-5)
@@ -60,6 +65,7 @@ LN_BYTES = 4.0 * 4096 * 1024 / 1e9
 WORKLOADS = [
     dict(bench="bench_norm", name="BM_batch_norm_train_forward/64", metric="GB/s", work=bn_bytes(64, 2), torch_setup=lambda: bn_setup(64), torch_fn=lambda x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=True)),
     dict(bench="bench_norm", name="BM_batch_norm_train_forward/256", metric="GB/s", work=bn_bytes(256, 2), torch_setup=lambda: bn_setup(256), torch_fn=lambda x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=True)),
+    dict(bench="bench_norm", name="BM_batch_norm_train_forward_channels_last/64", metric="GB/s", work=bn_bytes(64, 2), torch_setup=lambda: bn_channels_last_setup(64), torch_fn=lambda x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=True)),
     dict(bench="bench_norm", name="BM_batch_norm_backward/64", metric="GB/s", work=bn_bytes(64, 3), torch_setup=lambda: bn_backward_setup(64), torch_fn=bn_backward),
     dict(bench="bench_norm", name="BM_batch_norm_backward/256", metric="GB/s", work=bn_bytes(256, 3), torch_setup=lambda: bn_backward_setup(256), torch_fn=bn_backward),
     dict(bench="bench_norm", name="BM_batch_norm_train_step/64", metric="GB/s", work=bn_bytes(64, 5), torch_setup=lambda: bn_step_setup(64), torch_fn=bn_step),

@@ -6,10 +6,10 @@
 // float in a per-thread buffer. Threads split channels (batch norm, NCHW), rows (layer and RMS
 // norm, channels-last batch norm) or (sample, group) pairs; column sums (weight and bias
 // gradients over rows) go to per-chunk accumulators added at the end.
-// oneDNN 2.6's batch normalization is not used: measured on [32,64,56,56] f32 at one thread, its
-// plain-layout (NCHW) primitive took 31 ms forward and 38 ms backward against about 3 and 5 ms
-// here, its NHWC one 7.7 and 9.4 ms, and only its blocked nChw16c layout (which anvil tensors do
-// not use) came close (5.7 and 8.2 ms, same loaded machine).
+// oneDNN 2.6's batch normalization is not used: on [32,64,56,56] f32 at one thread (wall time,
+// same machine and run), its plain NCHW primitive took 23 ms forward and 26 ms backward against
+// 3.8 and 6 ms here; its NHWC one 4-9 and 9-10 ms; only its blocked nChw16c layout, which anvil
+// tensors do not use, is close (3-5 and 8-9 ms).
 
 // GCC 12 flags the AVX-512 intrinsics Eigen uses (_mm512_undefined_*) as maybe-uninitialized
 // (GCC bug 105593), a false positive repeated for every instantiation.

@@ -71,7 +71,10 @@ class RowIndex {
         s_(std::max<int64_t>(t.size(1), 1)),
         stride_n_(t.stride(0) * t.element_size()),
         stride_s_(t.stride(1) * t.element_size()) {}
-  char* operator()(int64_t r) const { return base_ + (r / s_) * stride_n_ + (r % s_) * stride_s_; }
+  char* operator()(int64_t r) const {
+    // Most losses have S = 1: no division then.
+    return s_ == 1 ? base_ + r * stride_n_ : base_ + (r / s_) * stride_n_ + (r % s_) * stride_s_;
+  }
   template <class T>
   T at(int64_t r) const {
     return *reinterpret_cast<const T*>((*this)(r));
@@ -131,43 +134,69 @@ std::vector<A> class_weights(const Tensor& weight) {
   return w;
 }
 
-// E[i, :] = exp(X[i, :] - shift[i]) for the R rows of a dense block (E may alias X).
+// E[i, :] = exp(X[i, :] - shift[i]) * mul[i] (mul null: 1) for the R rows of a dense block (E
+// may alias X).
 template <class A>
-void exp_shifted(const A* X, int64_t R, int64_t C, const A* shift, A* E) {
+void exp_shifted(const A* X, int64_t R, int64_t C, const A* shift, const A* mul, A* E) {
   if (C >= kWideRow) {
-    for (int64_t i = 0; i < R; ++i)
-      ArrMap<A>(E + i * C, C) = (ConstArrMap<A>(X + i * C, C) - shift[i]).exp();
+    for (int64_t i = 0; i < R; ++i) {
+      ArrMap<A> e(E + i * C, C);
+      if (mul) {
+        e = (ConstArrMap<A>(X + i * C, C) - shift[i]).exp() * mul[i];
+      } else {
+        e = (ConstArrMap<A>(X + i * C, C) - shift[i]).exp();
+      }
+    }
     return;
   }
   for (int64_t i = 0; i < R; ++i)
     for (int64_t c = 0; c < C; ++c) E[i * C + c] = X[i * C + c] - shift[i];
   ArrMap<A> e(E, R * C);
   e = e.exp();
+  if (mul) {
+    for (int64_t i = 0; i < R; ++i)
+      for (int64_t c = 0; c < C; ++c) E[i * C + c] *= mul[i];
+  }
 }
 
-// lse[i] = log(sum(exp(X[i, :]))) for the rows of a dense block, shifted by the row max (E is
-// scratch of R x C values).
+// lse[i] = log(sum(exp(X[i, :]))) for the rows of a dense block, shifted by the row max. E is
+// scratch of R x C values, sums of R.
 template <class A>
-void row_lse(const A* X, int64_t R, int64_t C, A* E, A* lse) {
-  for (int64_t i = 0; i < R; ++i)
-    lse[i] = C > 0 ? ConstArrMap<A>(X + i * C, C).maxCoeff() : -std::numeric_limits<A>::infinity();
+void row_lse(const A* X, int64_t R, int64_t C, A* E, A* sums, A* lse) {
   if (C >= kWideRow) {
-    for (int64_t i = 0; i < R; ++i)
-      lse[i] += std::log((ConstArrMap<A>(X + i * C, C) - lse[i]).exp().sum());
+    for (int64_t i = 0; i < R; ++i) {
+      const ConstArrMap<A> x(X + i * C, C);
+      const A m = x.maxCoeff();
+      lse[i] = m + std::log((x - m).exp().sum());
+    }
     return;
   }
-  exp_shifted(X, R, C, lse, E);
-  for (int64_t i = 0; i < R; ++i) lse[i] += std::log(ConstArrMap<A>(E + i * C, C).sum());
+  // Narrow rows: the max and the sums run across rows (class-outer loops), so that rows do not
+  // wait on each other's dependency chains; exponentials and logarithms cover the whole block.
+  for (int64_t i = 0; i < R; ++i) lse[i] = C > 0 ? X[i * C] : -std::numeric_limits<A>::infinity();
+  for (int64_t c = 1; c < C; ++c)
+    for (int64_t i = 0; i < R; ++i) lse[i] = std::max(lse[i], X[i * C + c]);
+  exp_shifted<A>(X, R, C, lse, nullptr, E);
+  std::fill(sums, sums + R, A(0));
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < R; ++i) sums[i] += E[i * C + c];
+  ArrMap<A>(lse, R) += ConstArrMap<A>(sums, R).log();
 }
 
-// Runs block(b, xbuf, ebuf, tbuf) for the blocks of `rows_per_block` rows, in parallel, with
-// per-thread scratch of one block each (unused when the operands are dense).
+// Per-thread scratch for one block: x, y and e hold rows x C values, r1 and r2 one per row.
+template <class A>
+struct Scratch {
+  std::vector<A> x, y, e, r1, r2;
+  Scratch(int64_t rows, int64_t C) : x(rows * C), y(rows * C), e(rows * C), r1(rows), r2(rows) {}
+};
+
+// Runs block(b, scratch) for the blocks of `rows_per_block` rows, in parallel.
 template <class A, class F>
 void for_each_block(int64_t blocks, int64_t rows_per_block, int64_t C, const F& block) {
   const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, rows_per_block * C));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
-    std::vector<A> xbuf(rows_per_block * C), ebuf(rows_per_block * C), tbuf(rows_per_block * C);
-    for (int64_t b = b0; b < b1; ++b) block(b, xbuf.data(), ebuf.data(), tbuf.data());
+    Scratch<A> scratch(rows_per_block, C);
+    for (int64_t b = b0; b < b1; ++b) block(b, scratch);
   });
 }
 
@@ -238,11 +267,11 @@ void ce_forward(const Tensor& out, const Tensor& lse_out, const Tensor& total_we
   A* lse = static_cast<A*>(lse_out.raw_data());
   std::vector<Partial> parts(d.blocks);
   TargetCheck check(C);
-  for_each_block<A>(d.blocks, d.rows_per_block, C, [&](int64_t b, A* xbuf, A* ebuf, A* tbuf) {
+  for_each_block<A>(d.blocks, d.rows_per_block, C, [&](int64_t b, Scratch<A>& sc) {
     const int64_t r0 = b * d.rows_per_block, R = std::min(d.rows_per_block, d.M - r0);
-    const A* X = x.load(r0, R, xbuf);
-    row_lse(X, R, C, ebuf, lse + r0);
-    const A* Y = probs ? y.load(r0, R, tbuf) : nullptr;
+    const A* X = x.load(r0, R, sc.x.data());
+    row_lse(X, R, C, sc.e.data(), sc.r1.data(), lse + r0);
+    const A* Y = probs ? y.load(r0, R, sc.y.data()) : nullptr;
     Partial part;
     for (int64_t i = 0; i < R; ++i) {
       const int64_t r = r0 + i;
@@ -314,37 +343,49 @@ void ce_backward(const Tensor& grad_logits, const Tensor& grad_target, const Ten
   const A ls = static_cast<A>(args.label_smoothing), keep = A(1) - ls, uniform = ls / A(C);
   const A* lse = static_cast<const A*>(lse_in.raw_data());
   const GradScale<T, A> scale(grad_out, total_weight, args.reduction);
-  for_each_block<A>(d.blocks, d.rows_per_block, C, [&](int64_t b, A* xbuf, A* ebuf, A* tbuf) {
+  for_each_block<A>(d.blocks, d.rows_per_block, C, [&](int64_t b, Scratch<A>& sc) {
     const int64_t r0 = b * d.rows_per_block, R = std::min(d.rows_per_block, d.M - r0);
-    const A* X = x.load(r0, R, xbuf);
-    const A* Y = probs ? y.load(r0, R, tbuf) : nullptr;
+    const A* X = x.load(r0, R, sc.x.data());
+    const A* Y = probs ? y.load(r0, R, sc.y.data()) : nullptr;
     if (want_y) {
-      // Stored before the input's gradient reuses ebuf.
-      A* G = gy.dest(r0, ebuf);
+      // Stored before the logits' gradient reuses sc.e.
+      A* G = gy.dest(r0, sc.e.data());
       for (int64_t i = 0; i < R; ++i) {
         const int64_t r = r0 + i;
         ArrMap<A> g(G + i * C, C);
-        const A k = -keep * scale(r);
-        g = (ConstArrMap<A>(X + i * C, C) - lse[r]) * k;
+        g = (ConstArrMap<A>(X + i * C, C) - lse[r]) * (-keep * scale(r));
         if (!w.empty()) g *= ConstArrMap<A>(w.data(), C);
       }
       gy.store(r0, R, G);
     }
     if (!want_x) return;
-    A* G = gx.dest(r0, ebuf);
-    exp_shifted(X, R, C, lse + r0, G);
+    // The softmax's multiplier k of each row, then G = softmax * k, then the target's terms.
+    A* k = sc.r1.data();
+    for (int64_t i = 0; i < R; ++i) {
+      const int64_t r = r0 + i;
+      if (probs) {
+        const ConstArrMap<A> yr(Y + i * C, C);
+        const A wq = w.empty() ? yr.sum() : (ConstArrMap<A>(w.data(), C) * yr).sum();
+        k[i] = scale(r) * (keep * wq + uniform * sum_w);
+      } else {
+        const int64_t t = index.at<int64_t>(r);
+        k[i] = t == args.ignore_index
+                   ? A(0)
+                   : scale(r) * (keep * (w.empty() ? A(1) : w[t]) + uniform * sum_w);
+      }
+    }
+    A* G = gx.dest(r0, sc.e.data());
+    exp_shifted(X, R, C, lse + r0, k, G);
     for (int64_t i = 0; i < R; ++i) {
       const int64_t r = r0 + i;
       ArrMap<A> g(G + i * C, C);
       const A s = scale(r);
       if (probs) {
         const ConstArrMap<A> yr(Y + i * C, C);
-        const auto q = yr * keep + uniform;
         if (w.empty()) {
-          g = (g * q.sum() - q) * s;
+          g -= (yr * keep + uniform) * s;
         } else {
-          const ConstArrMap<A> wm(w.data(), C);
-          g = (g * (wm * q).sum() - wm * q) * s;
+          g -= ConstArrMap<A>(w.data(), C) * (yr * keep + uniform) * s;
         }
         continue;
       }
@@ -353,16 +394,14 @@ void ce_backward(const Tensor& grad_logits, const Tensor& grad_target, const Ten
         g.setZero();
         continue;
       }
-      const A a = keep * (w.empty() ? A(1) : w[t]) * s, u = uniform * s;
-      g *= a + u * sum_w;
       if (ls > 0) {
         if (w.empty()) {
-          g -= u;
+          g -= uniform * s;
         } else {
-          g -= ConstArrMap<A>(w.data(), C) * u;
+          g -= ConstArrMap<A>(w.data(), C) * (uniform * s);
         }
       }
-      g[t] -= a;
+      g[t] -= keep * (w.empty() ? A(1) : w[t]) * s;
     }
     gx.store(r0, R, G);
   });

@@ -85,6 +85,13 @@ class RowIndex {
   int64_t s_, stride_n_, stride_s_;
 };
 
+// Scratch memory grows on first use only: dense operands never need their copies.
+template <class A>
+A* sized(std::vector<A>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(n);
+  return v.data();
+}
+
 // The rows of an [N, S, C] tensor of T, read and written as dense blocks of A.
 template <class T, class A>
 class Rows {
@@ -97,9 +104,11 @@ class Rows {
              (s <= 1 || t.stride(1) * sz == c * sz) && (n <= 1 || t.stride(0) * sz == s * c * sz);
   }
   bool dense() const { return dense_; }
-  // Rows [r0, r0 + count) as count x C values: the tensor itself when dense, else copied to buf.
-  const A* load(int64_t r0, int64_t count, A* buf) const {
+  // Rows [r0, r0 + count) as count x C values: the tensor itself when dense, else copied to
+  // scratch memory.
+  const A* load(int64_t r0, int64_t count, std::vector<A>& storage) const {
     if (dense_) return reinterpret_cast<const A*>(index_(r0));
+    A* buf = sized(storage, count * classes_);
     for (int64_t i = 0; i < count; ++i) {
       const char* p = index_(r0 + i);
       for (int64_t c = 0; c < classes_; ++c)
@@ -107,8 +116,10 @@ class Rows {
     }
     return buf;
   }
-  // Where to compute rows [r0, ...) before store(): in place when dense, else buf.
-  A* dest(int64_t r0, A* buf) const { return dense_ ? reinterpret_cast<A*>(index_(r0)) : buf; }
+  // Where to compute rows [r0, r0 + count) before store(): in place when dense, else scratch.
+  A* dest(int64_t r0, int64_t count, std::vector<A>& storage) const {
+    return dense_ ? reinterpret_cast<A*>(index_(r0)) : sized(storage, count * classes_);
+  }
   void store(int64_t r0, int64_t count, const A* src) const {
     if (dense_) return;
     for (int64_t i = 0; i < count; ++i) {
@@ -159,10 +170,9 @@ void exp_shifted(const A* X, int64_t R, int64_t C, const A* shift, const A* mul,
   }
 }
 
-// lse[i] = log(sum(exp(X[i, :]))) for the rows of a dense block, shifted by the row max. E is
-// scratch of R x C values, sums of R.
+// lse[i] = log(sum(exp(X[i, :]))) for the rows of a dense block, shifted by the row max.
 template <class A>
-void row_lse(const A* X, int64_t R, int64_t C, A* E, A* sums, A* lse) {
+void row_lse(const A* X, int64_t R, int64_t C, std::vector<A>& scratch, A* lse) {
   if (C >= kWideRow) {
     for (int64_t i = 0; i < R; ++i) {
       const ConstArrMap<A> x(X + i * C, C);
@@ -173,6 +183,8 @@ void row_lse(const A* X, int64_t R, int64_t C, A* E, A* sums, A* lse) {
   }
   // Narrow rows: the max and the sums run across rows (class-outer loops), so that rows do not
   // wait on each other's dependency chains; exponentials and logarithms cover the whole block.
+  A* E = sized(scratch, R * C + R);
+  A* sums = E + R * C;
   for (int64_t i = 0; i < R; ++i) lse[i] = C > 0 ? X[i * C] : -std::numeric_limits<A>::infinity();
   for (int64_t c = 1; c < C; ++c)
     for (int64_t i = 0; i < R; ++i) lse[i] = std::max(lse[i], X[i * C + c]);
@@ -183,11 +195,10 @@ void row_lse(const A* X, int64_t R, int64_t C, A* E, A* sums, A* lse) {
   ArrMap<A>(lse, R) += ConstArrMap<A>(sums, R).log();
 }
 
-// Per-thread scratch for one block: x, y and e hold rows x C values, r1 and r2 one per row.
+// Per-thread scratch: copies of logits and targets, a block's exponentials, a value per row.
 template <class A>
 struct Scratch {
-  std::vector<A> x, y, e, r1, r2;
-  Scratch(int64_t rows, int64_t C) : x(rows * C), y(rows * C), e(rows * C), r1(rows), r2(rows) {}
+  std::vector<A> x, y, e, rows;
 };
 
 // Runs block(b, scratch) for the blocks of `rows_per_block` rows, in parallel.
@@ -195,7 +206,7 @@ template <class A, class F>
 void for_each_block(int64_t blocks, int64_t rows_per_block, int64_t C, const F& block) {
   const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, rows_per_block * C));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
-    Scratch<A> scratch(rows_per_block, C);
+    Scratch<A> scratch;
     for (int64_t b = b0; b < b1; ++b) block(b, scratch);
   });
 }
@@ -269,9 +280,9 @@ void ce_forward(const Tensor& out, const Tensor& lse_out, const Tensor& total_we
   TargetCheck check(C);
   for_each_block<A>(d.blocks, d.rows_per_block, C, [&](int64_t b, Scratch<A>& sc) {
     const int64_t r0 = b * d.rows_per_block, R = std::min(d.rows_per_block, d.M - r0);
-    const A* X = x.load(r0, R, sc.x.data());
-    row_lse(X, R, C, sc.e.data(), sc.r1.data(), lse + r0);
-    const A* Y = probs ? y.load(r0, R, sc.y.data()) : nullptr;
+    const A* X = x.load(r0, R, sc.x);
+    row_lse(X, R, C, sc.e, lse + r0);
+    const A* Y = probs ? y.load(r0, R, sc.y) : nullptr;
     Partial part;
     for (int64_t i = 0; i < R; ++i) {
       const int64_t r = r0 + i;
@@ -345,11 +356,11 @@ void ce_backward(const Tensor& grad_logits, const Tensor& grad_target, const Ten
   const GradScale<T, A> scale(grad_out, total_weight, args.reduction);
   for_each_block<A>(d.blocks, d.rows_per_block, C, [&](int64_t b, Scratch<A>& sc) {
     const int64_t r0 = b * d.rows_per_block, R = std::min(d.rows_per_block, d.M - r0);
-    const A* X = x.load(r0, R, sc.x.data());
-    const A* Y = probs ? y.load(r0, R, sc.y.data()) : nullptr;
+    const A* X = x.load(r0, R, sc.x);
+    const A* Y = probs ? y.load(r0, R, sc.y) : nullptr;
     if (want_y) {
       // Stored before the logits' gradient reuses sc.e.
-      A* G = gy.dest(r0, sc.e.data());
+      A* G = gy.dest(r0, R, sc.e);
       for (int64_t i = 0; i < R; ++i) {
         const int64_t r = r0 + i;
         ArrMap<A> g(G + i * C, C);
@@ -360,7 +371,7 @@ void ce_backward(const Tensor& grad_logits, const Tensor& grad_target, const Ten
     }
     if (!want_x) return;
     // The softmax's multiplier k of each row, then G = softmax * k, then the target's terms.
-    A* k = sc.r1.data();
+    A* k = sized(sc.rows, R);
     for (int64_t i = 0; i < R; ++i) {
       const int64_t r = r0 + i;
       if (probs) {
@@ -374,7 +385,7 @@ void ce_backward(const Tensor& grad_logits, const Tensor& grad_target, const Ten
                    : scale(r) * (keep * (w.empty() ? A(1) : w[t]) + uniform * sum_w);
       }
     }
-    A* G = gx.dest(r0, sc.e.data());
+    A* G = gx.dest(r0, R, sc.e);
     exp_shifted(X, R, C, lse + r0, k, G);
     for (int64_t i = 0; i < R; ++i) {
       const int64_t r = r0 + i;

@@ -30,13 +30,19 @@ constexpr Reduction kReductions[] = {Reduction::none, Reduction::mean, Reduction
 
 // ---- class-dim losses: cross_entropy and nll_loss -------------------------------------------
 
-// Class indices in [0, C) for `shape`, every third one replaced by `ignored` when that is not a
-// class itself (ignore_index values inside [0, C) occur among the random classes anyway).
-Tensor class_targets(const Shape& shape, int64_t classes, int64_t ignored, uint64_t seed) {
+// Which class-index targets of a sample equal ignore_index (an ignore_index inside [0, C) also
+// occurs among the random classes).
+enum class Ignored { some, none, all };
+
+// Class indices in [0, C) for `shape`, every third one replaced by `ignored` for Ignored::some,
+// all of them for Ignored::all.
+Tensor class_targets(const Shape& shape, int64_t classes, int64_t ignored, Ignored which,
+                     uint64_t seed) {
   std::vector<int64_t> v =
       random_tensor(shape, DType::i64, 0, double(classes - 1), seed).to_vector<int64_t>();
-  if (ignored < 0 || ignored >= classes)
-    for (size_t i = 0; i < v.size(); i += 3) v[i] = ignored;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (which == Ignored::all || (which == Ignored::some && i % 3 == 0)) v[i] = ignored;
+  }
   return tensor(v, shape);
 }
 
@@ -46,19 +52,19 @@ struct ClassSampleSpec {
   Shape shape;
   Layout layout;
   std::string desc;
-  bool all_ignored = false;
+  Ignored ignored = Ignored::some;
 };
 
 std::vector<ClassSampleSpec> class_specs(bool large) {
   std::vector<ClassSampleSpec> s = {
-      {{5, 7}, Layout::contiguous, "[5,7]"},
+      {{5, 7}, Layout::contiguous, "[5,7] (none ignored)", Ignored::none},
       {{5, 7}, Layout::transposed, "transposed [5,7]"},
       {{4, 6}, Layout::strided, "strided (step 2) [4,6]"},
       {{6}, Layout::contiguous, "unbatched [6]"},
       {{0, 4}, Layout::contiguous, "empty batch [0,4]"},
       {{2, 4, 3, 5}, Layout::contiguous, "K-dim [2,4,3,5]"},
       {{2, 3, 4}, Layout::transposed, "transposed K-dim [2,3,4]"},
-      {{4, 5}, Layout::contiguous, "all ignored [4,5]", true},
+      {{4, 5}, Layout::contiguous, "all ignored [4,5]", Ignored::all},
   };
   if (large) {
     s.push_back({{3, 2100}, Layout::contiguous, "wide rows [3,2100]"});
@@ -72,15 +78,14 @@ std::vector<Sample> class_samples(DType dtype, bool probs, int64_t ignore_index,
   std::vector<Sample> out;
   uint64_t seed = 40;
   for (const ClassSampleSpec& spec : class_specs(large)) {
-    if (probs && spec.all_ignored) continue;
+    if (probs && spec.ignored == Ignored::all) continue;
     const Shape& s = spec.shape;
     const int64_t class_dim = s.size() == 1 ? 0 : 1, C = s[class_dim];
     Shape loss_shape = s;
     loss_shape.erase(loss_shape.begin() + class_dim);
     Tensor logits = with_layout(random_tensor(s, dtype, -3, 3, seed++), spec.layout);
-    Tensor target = probs              ? random_tensor(s, dtype, 0, 1, seed++)
-                    : spec.all_ignored ? full(loss_shape, ignore_index, DType::i64)
-                                       : class_targets(loss_shape, C, ignore_index, seed++);
+    Tensor target = probs ? random_tensor(s, dtype, 0, 1, seed++)
+                          : class_targets(loss_shape, C, ignore_index, spec.ignored, seed++);
     out.push_back({{logits, target, random_tensor({C}, dtype, 0.5, 2, seed++),
                     random_tensor(loss_shape, dtype, -1, 1, seed++),
                     random_tensor({}, dtype, 0.5, 1.5, seed++)},

@@ -271,7 +271,6 @@ void ce_forward(const Tensor& out, const Tensor& lse_out, const Tensor& total_we
   const Rows<T, A> y(probs ? target : logits);
   const RowIndex index(probs ? logits : target);
   const std::vector<A> w = class_weights<T, A>(weight);
-  const A sum_w = w.empty() ? A(C) : ConstArrMap<A>(w.data(), C).sum();
   const A ls = static_cast<A>(args.label_smoothing), keep = A(1) - ls, uniform = ls / A(C);
   const bool none = args.reduction == Reduction::none;
   T* out_rows = none ? static_cast<T*>(out.raw_data()) : nullptr;
@@ -304,9 +303,10 @@ void ce_forward(const Tensor& out, const Tensor& lse_out, const Tensor& total_we
           const A wt = w.empty() ? A(1) : w[t];
           loss = keep * wt * (lse[r] - xr[t]);
           if (ls > 0) {
-            // The smoothing term: -sum_c w_c (x_c - lse) / C
-            const A dot = w.empty() ? xr.sum() : (ConstArrMap<A>(w.data(), C) * xr).sum();
-            loss += uniform * (sum_w * lse[r] - dot);
+            // The smoothing term: sum_c w_c (lse - x_c) / C (summed as differences: no
+            // cancellation when the logits are large)
+            loss += uniform * (w.empty() ? (lse[r] - xr).sum()
+                                         : (ConstArrMap<A>(w.data(), C) * (lse[r] - xr)).sum());
           }
           part.weight += wt;
         }

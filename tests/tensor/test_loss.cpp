@@ -274,31 +274,49 @@ Tensor call_pointwise(const PointwiseCase& c, Reduction r, const std::vector<Ten
   return {};
 }
 
-// Samples: the usual layouts and broadcasts for the difference losses; for the binary ones
-// same-shaped input and target (probabilities for bce, away from 0 and 1), a weight of the
-// input's shape or broadcast from its last dim, and a pos_weight of the last dim. Samples stay
-// under 100k elements (the reference is slow), and f16 sums under 20k (more would overflow).
-std::vector<Sample> pointwise_samples(const PointwiseCase& c, Reduction r, DType dtype) {
-  const bool bce = c.kind == PointwiseLoss::bce;
-  const int64_t limit = dtype == DType::f16 && r == Reduction::sum ? 20000 : 100000;
+// Samples: 0-d, zero-size, contiguous, transposed, strided and expanded operands, and (the
+// difference losses) broadcasting pairs; the binary losses get same-shaped input and target
+// (probabilities for bce, away from 0 and 1), a weight of the input's shape or of its last dim,
+// and a pos_weight of the last dim. The kinds and dtypes share their loops: the large (threaded)
+// samples run for two kinds in f32 only (the reference is slow).
+std::vector<Sample> pointwise_samples(const PointwiseCase& c, DType dtype) {
+  const bool bce = c.kind == PointwiseLoss::bce, binary = is_binary(c.kind);
+  const bool large =
+      (c.name == "mse" || c.name == "bce_with_logits_both_weights") && dtype == DType::f32;
+  const double lo = bce ? 0.02 : -2, hi = bce ? 0.98 : 2;
   std::vector<Sample> out;
   uint64_t seed = 70;
-  for (const Sample& s : testing::default_samples(dtype, 2, bce ? 0.02 : -2, bce ? 0.98 : 2)) {
-    if (numel_of(broadcast_shapes(s.inputs[0].shape(), s.inputs[1].shape(), "test")) > limit)
-      continue;
-    if (!is_binary(c.kind)) {
-      out.push_back(s);
-      continue;
+  auto add = [&](const Shape& a, const Shape& b, Layout layout, const std::string& desc,
+                 bool expand = false) {
+    if (binary && a != b) return;
+    Tensor x = with_layout(random_tensor(a, dtype, lo, hi, seed++), layout);
+    if (expand) x = random_tensor({a[0], 1}, dtype, lo, hi, seed++).expand(a);
+    Sample smp{{x, random_tensor(b, dtype, binary ? 0 : lo, binary ? 1 : hi, seed++)}, desc};
+    if (binary) {
+      const Shape last = a.empty() ? Shape{} : Shape{a.back()};
+      smp.inputs.push_back(random_tensor(seed % 2 ? a : last, dtype, 0.5, 2, seed));
+      ++seed;
+      smp.inputs.push_back(random_tensor(last, dtype, 0.5, 3, seed++));
     }
-    if (s.inputs[0].shape() != s.inputs[1].shape()) continue;
-    Sample t = s;
-    t.inputs[1] = random_tensor(s.inputs[0].shape(), dtype, 0, 1, seed++);
-    const Shape& shape = s.inputs[0].shape();
-    const Shape last = shape.empty() ? Shape{} : Shape{shape.back()};
-    t.inputs.push_back(random_tensor(seed % 2 ? shape : last, dtype, 0.5, 2, seed));
-    ++seed;
-    t.inputs.push_back(random_tensor(last, dtype, 0.5, 3, seed++));
-    out.push_back(t);
+    out.push_back(smp);
+  };
+  add({}, {}, Layout::contiguous, "0-d");
+  add({0}, {0}, Layout::contiguous, "zero-size [0]");
+  add({3, 0}, {3, 0}, Layout::contiguous, "zero-size [3,0]");
+  add({7}, {7}, Layout::contiguous, "[7]");
+  add({5, 6}, {5, 6}, Layout::contiguous, "[5,6]");
+  add({5, 6}, {5, 6}, Layout::transposed, "transposed [5,6]");
+  add({4, 5}, {4, 5}, Layout::strided, "strided (step 2) [4,5]");
+  add({2, 3, 4}, {2, 3, 4}, Layout::transposed, "transposed [2,3,4]");
+  add({3, 4}, {3, 4}, Layout::contiguous, "expanded (stride 0) [3,1]->[3,4]", true);
+  add({3, 4}, {4}, Layout::contiguous, "broadcast [3,4] with [4]");
+  add({3, 1}, {1, 4}, Layout::contiguous, "broadcast [3,1] with [1,4]");
+  add({2, 1, 4}, {3, 1}, Layout::contiguous, "broadcast [2,1,4] with [3,1]");
+  add({5}, {}, Layout::contiguous, "broadcast [5] with 0-d");
+  if (large) {
+    add({300, 257}, {300, 257}, Layout::contiguous, "large [300,257] (threaded)");
+    add({257, 300}, {257, 300}, Layout::transposed, "large transposed [257,300]");
+    add({16, 1, 300}, {1, 16, 300}, Layout::contiguous, "large broadcast [16,1,300], [1,16,300]");
   }
   return out;
 }
@@ -307,7 +325,7 @@ std::vector<OpInfo> pointwise_table() {
   std::vector<OpInfo> table;
   for (const PointwiseCase& c : pointwise_cases()) {
     for (Reduction r : kReductions) {
-      const auto samples = [c, r](DType t) { return pointwise_samples(c, r, t); };
+      const auto samples = [c](DType t) { return pointwise_samples(c, t); };
       const std::string suffix = c.name + "_" + reduction_name(r);
       table.push_back({"loss_" + suffix,
                        [c, r](const std::vector<Tensor>& in) { return call_pointwise(c, r, in); },
@@ -323,9 +341,9 @@ std::vector<OpInfo> pointwise_table() {
                  c.pos_weight ? std::optional<Tensor>(in[3]) : std::nullopt);
              const Tensor out = ops::pointwise_loss(in[0], in[1], args);
              // Exact in every dtype: 0.5, 0.75, 1, 1.25, 0.5, ...
-             const Tensor g =
-                 (remainder(arange(out.numel(), DType::i64), 4).to(out.dtype()) * 0.25 + 0.5)
-                     .reshape(out.shape());
+             std::vector<double> v(out.numel());
+             for (size_t i = 0; i < v.size(); ++i) v[i] = 0.5 + 0.25 * double(i % 4);
+             const Tensor g = tensor(v, out.shape()).to(out.dtype());
              auto [gx, gy] = ops::pointwise_loss_backward(g, in[0], in[1], args, true, true);
              return cat({gx.flatten(), gy.flatten()});
            },

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/op_test.h"
+#include "common/product_samples.h"
 
 namespace anvil {
 namespace {
@@ -17,46 +18,12 @@ using testing::Layout;
 using testing::OpInfo;
 using testing::OpInfoTest;
 using testing::Sample;
+using testing::Spec;
 using testing::with_layout;
 
-// One operand of a sum of depth k. Floating values shrink with k so that results stay O(1) and
-// f32 rounding stays well inside the default tolerance; u8 stays in {0, 1} so that sums do not
-// wrap (the reference cannot wrap), other integers in [-3, 3].
-Tensor operand(const Shape& shape, DType dtype, int64_t k, uint64_t seed, Layout layout) {
-  double lo = -3, hi = 3;
-  if (is_floating(dtype)) {
-    hi = std::min(2.0, 4.0 / std::sqrt(static_cast<double>(std::max<int64_t>(k, 1))));
-    lo = -hi;
-  } else if (dtype == DType::u8) {
-    lo = 0;
-    hi = 1;
-  }
-  return with_layout(testing::random_tensor(shape, dtype, lo, hi, seed), layout);
-}
-
-// Operand shapes and layouts of one sample; `k` is the depth of the sums.
-struct Spec {
-  std::vector<Shape> shapes;
-  int64_t k;
-  std::string desc;
-  std::vector<Layout> layouts = {};
-};
-
-std::function<std::vector<Sample>(DType)> samples_of(std::vector<Spec> specs) {
-  return [specs](DType dtype) {
-    std::vector<Sample> out;
-    uint64_t seed = 11;
-    for (const Spec& s : specs) {
-      Sample smp;
-      for (size_t i = 0; i < s.shapes.size(); ++i) {
-        const Layout l = i < s.layouts.size() ? s.layouts[i] : Layout::contiguous;
-        smp.inputs.push_back(operand(s.shapes[i], dtype, s.k, seed++, l));
-      }
-      smp.desc = s.desc;
-      out.push_back(smp);
-    }
-    return out;
-  };
+// This file's samples start at seed 11.
+std::function<std::vector<Sample>(DType)> conv_samples(std::vector<Spec> specs) {
+  return testing::samples_of(std::move(specs), 11);
 }
 
 constexpr Layout kT = Layout::transposed;
@@ -83,13 +50,13 @@ OpInfo conv2d_case(std::string name, Conv2dOptions o, std::vector<Spec> specs,
                    DTypeSet dtypes = kNumericTypes) {
   return {std::move(name),
           [o](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], third(in), o); }, dtypes,
-          samples_of(std::move(specs)), kForward};
+          conv_samples(std::move(specs)), kForward};
 }
 
 OpInfo conv1d_case(std::string name, Conv1dOptions o, std::vector<Spec> specs) {
   return {std::move(name),
           [o](const std::vector<Tensor>& in) { return conv1d(in[0], in[1], third(in), o); },
-          kNumericTypes, samples_of(std::move(specs)), kForward};
+          kNumericTypes, conv_samples(std::move(specs)), kForward};
 }
 
 OpInfo transpose_case(std::string name, ConvTranspose2dOptions o, std::vector<Spec> specs,
@@ -97,7 +64,7 @@ OpInfo transpose_case(std::string name, ConvTranspose2dOptions o, std::vector<Sp
   return {
       std::move(name),
       [o](const std::vector<Tensor>& in) { return conv_transpose2d(in[0], in[1], third(in), o); },
-      dtypes, samples_of(std::move(specs)), kBackwardInput};
+      dtypes, conv_samples(std::move(specs)), kBackwardInput};
 }
 
 // The raw backward ops of one convolution geometry: samples are {grad_output, weight} (backward
@@ -152,8 +119,8 @@ std::vector<OpInfo> backward_cases() {
                        return ops::conv2d_backward_input(in[0], in[1], pr.input, pr.p);
                      },
                      pr.dtypes,
-                     samples_of({{{out, pr.weight}, depth_in, "contiguous"},
-                                 {{out, pr.weight}, depth_in, "transposed / strided", {kT, kS}}}),
+                     conv_samples({{{out, pr.weight}, depth_in, "contiguous"},
+                                   {{out, pr.weight}, depth_in, "transposed / strided", {kT, kS}}}),
                      kBackwardInput});
     table.push_back(
         {"backward_weight_" + pr.name,
@@ -161,15 +128,15 @@ std::vector<OpInfo> backward_cases() {
            return ops::conv2d_backward_weight(in[0], in[1], pr.weight, pr.p, false).first;
          },
          pr.dtypes,
-         samples_of({{{out, pr.input}, depth_w, "contiguous"},
-                     {{out, pr.input}, depth_w, "strided / transposed", {kS, kT}}}),
+         conv_samples({{{out, pr.input}, depth_w, "contiguous"},
+                       {{out, pr.input}, depth_w, "strided / transposed", {kS, kT}}}),
          kBackwardWeight});
     table.push_back(
         {"backward_bias_" + pr.name,
          [pr](const std::vector<Tensor>& in) {
            return ops::conv2d_backward_weight(in[0], in[1], pr.weight, pr.p, true).second;
          },
-         kLarge, samples_of({{{out, pr.input}, depth_w, "contiguous"}}), kBackwardWeight});
+         kLarge, conv_samples({{{out, pr.input}, depth_w, "contiguous"}}), kBackwardWeight});
   }
   return table;
 }
@@ -222,7 +189,7 @@ std::vector<OpInfo> conv_op_table() {
        [](const std::vector<Tensor>& in) {
          return conv2d(channels_last(in[0]), channels_last(in[1]), in[2], {.padding = 1});
        },
-       kNumericTypes, samples_of({{{{2, 8, 5, 6}, {4, 8, 3, 3}, {4}}, 72, "NHWC memory"}}),
+       kNumericTypes, conv_samples({{{{2, 8, 5, 6}, {4, 8, 3, 3}, {4}}, 72, "NHWC memory"}}),
        kForward},
       conv1d_case("conv1d", {},
                   {

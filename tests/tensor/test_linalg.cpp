@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/op_test.h"
+#include "common/product_samples.h"
 
 namespace anvil {
 namespace {
@@ -15,48 +16,9 @@ using testing::Layout;
 using testing::OpInfo;
 using testing::OpInfoTest;
 using testing::Sample;
+using testing::samples_of;
+using testing::Spec;
 using testing::with_layout;
-
-// One operand of a product of depth k. Floating values shrink with k so that results stay O(1)
-// and f32 rounding stays well inside the default tolerance at any depth; u8 stays in {0, 1} so
-// that sums do not wrap (the reference cannot wrap), other integers in [-3, 3].
-Tensor operand(const Shape& shape, DType dtype, int64_t k, uint64_t seed,
-               Layout layout = Layout::contiguous) {
-  double lo = -3, hi = 3;
-  if (is_floating(dtype)) {
-    hi = std::min(2.0, 4.0 / std::sqrt(static_cast<double>(std::max<int64_t>(k, 1))));
-    lo = -hi;
-  } else if (dtype == DType::u8 || dtype == DType::boolean) {
-    lo = 0;
-    hi = 1;
-  }
-  return with_layout(testing::random_tensor(shape, dtype, lo, hi, seed), layout);
-}
-
-// Operand shapes and layouts of one sample; `k` is the depth of the product.
-struct Spec {
-  std::vector<Shape> shapes;
-  int64_t k;
-  std::string desc;
-  std::vector<Layout> layouts = {};
-};
-
-std::function<std::vector<Sample>(DType)> samples_of(std::vector<Spec> specs) {
-  return [specs](DType dtype) {
-    std::vector<Sample> out;
-    uint64_t seed = 7;
-    for (const Spec& s : specs) {
-      Sample smp;
-      for (size_t i = 0; i < s.shapes.size(); ++i) {
-        const Layout l = i < s.layouts.size() ? s.layouts[i] : Layout::contiguous;
-        smp.inputs.push_back(operand(s.shapes[i], dtype, s.k, seed++, l));
-      }
-      smp.desc = s.desc;
-      out.push_back(smp);
-    }
-    return out;
-  };
-}
 
 constexpr Layout kT = Layout::transposed;
 constexpr Layout kS = Layout::strided;

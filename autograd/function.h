@@ -94,11 +94,8 @@ std::shared_ptr<NodeT> record_inplace(const char* op, const Tensor& self, Tensor
                                       Args&&... args) {
   if (!should_record_inplace(op, self, others)) return nullptr;
   auto node = std::make_shared<NodeT>(std::forward<Args>(args)...);
-  std::vector<Edge>& edges = node->mutable_next_edges();
-  edges.reserve(others.size() + 1);
-  edges.push_back(gradient_edge(self));
-  for (const Tensor& t : others) edges.push_back(t.defined() ? gradient_edge(t) : Edge{});
-  if (AnomalyMode::is_enabled()) node->set_creation_context(describe_creation(*node));
+  node->mutable_next_edges().push_back(gradient_edge(self));
+  connect(node, others, TensorRefs{});  // self is attached after the write (rebase_history)
   return node;
 }
 

@@ -143,17 +143,26 @@ Edge gradient_edge(const Tensor& t) {
   return {std::move(acc), 0};
 }
 
-void set_history(const Tensor& t, const std::shared_ptr<Node>& node) {
-  // An op that returns one of its inputs (or any tensor with a history) must record a fresh
-  // alias of it (detach()), or it would rewrite that tensor's history.
-  const AutogradMeta* existing = meta_of(t);
-  ANVIL_INTERNAL_ASSERT(!existing || (!existing->grad_fn && !existing->requires_grad));
+namespace {
+
+// Makes `node` the grad_fn of `t`, its next output.
+void attach(const Tensor& t, const std::shared_ptr<Node>& node) {
   const uint32_t nr = node->add_input_meta(t);
   if (!is_floating(t.dtype())) return;  // integer and bool outputs never require grad
   AutogradMeta& meta = ensure_meta(t);
   meta.grad_fn = node;
   meta.output_nr = nr;
   meta.view_version = t.version();
+}
+
+}  // namespace
+
+void set_history(const Tensor& t, const std::shared_ptr<Node>& node) {
+  // An op that returns one of its inputs (or any tensor with a history) must record a fresh
+  // alias of it (detach()), or it would rewrite that tensor's history.
+  const AutogradMeta* existing = meta_of(t);
+  ANVIL_INTERNAL_ASSERT(!existing || (!existing->grad_fn && !existing->requires_grad));
+  attach(t, node);
 }
 
 bool should_record_inplace(const char* op, const Tensor& self, TensorRefs others) {
@@ -177,11 +186,7 @@ bool should_record_inplace(const char* op, const Tensor& self, TensorRefs others
 }
 
 void rebase_history(const Tensor& self, const std::shared_ptr<Node>& node) {
-  const uint32_t nr = node->add_input_meta(self);
-  if (!is_floating(self.dtype())) return;
-  AutogradMeta& meta = ensure_meta(self);
-  meta.grad_fn = node;
-  meta.output_nr = nr;
+  attach(self, node);
 }
 
 }  // namespace anvil::autograd

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,11 @@ namespace anvil::nn {
 
 // Name -> tensor in a fixed order (a state dict).
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// A registered tensor that may be missing (bias=False) as the functional ops take it.
+inline std::optional<Tensor> optional(const Tensor& t) {
+  return t.defined() ? std::optional<Tensor>(t) : std::nullopt;
+}
 
 // What load_state_dict found (when not strict, or before it threw).
 struct LoadResult {

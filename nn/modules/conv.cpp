@@ -1,6 +1,7 @@
 #include "nn/modules/conv.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "anvil.h"
 #include "nn/init.h"
@@ -18,10 +19,6 @@ std::string padding_str(const Padding& p, const std::string& numbers) {
   return p.mode.empty() ? numbers : p.mode;
 }
 
-std::optional<Tensor> optional(const Tensor& t) {
-  return t.defined() ? std::optional<Tensor>(t) : std::nullopt;
-}
-
 // torch.nn's _ConvNd.reset_parameters: kaiming_uniform_(a = sqrt(5)) for the weight (uniform in
 // +-1/sqrt(fan_in)) and the same bound for the bias.
 void reset_conv(Tensor& weight, Tensor& bias) {
@@ -31,6 +28,17 @@ void reset_conv(Tensor& weight, Tensor& bias) {
     const double bound = fan_in > 0 ? 1 / std::sqrt(static_cast<double>(fan_in)) : 0;
     init::uniform_(bias, -bound, bound);
   }
+}
+
+// torch.nn's _ConvNd parameters: weight of `weight_shape` and, when wanted, bias [out_channels],
+// both initialised.
+std::pair<Tensor, Tensor> conv_parameters(Module& m, const Shape& weight_shape,
+                                          int64_t out_channels, bool with_bias,
+                                          const TensorOptions& t) {
+  Tensor weight = m.register_parameter("weight", empty(weight_shape, t));
+  Tensor bias = m.register_parameter("bias", with_bias ? empty({out_channels}, t) : Tensor());
+  reset_conv(weight, bias);
+  return {weight, bias};
 }
 
 void check_channels(const char* layer, int64_t in, int64_t out, int64_t groups) {
@@ -48,12 +56,9 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, ConvPair kernel_size,
       kernel_size(kernel_size),
       options(options) {
   check_channels("Conv2d", in_channels, out_channels, options.groups);
-  const TensorOptions t(options.dtype, options.device);
-  weight = register_parameter(
-      "weight",
-      empty({out_channels, in_channels / options.groups, kernel_size.h, kernel_size.w}, t));
-  bias = register_parameter("bias", options.bias ? empty({out_channels}, t) : Tensor());
-  reset_parameters();
+  std::tie(weight, bias) = conv_parameters(
+      *this, {out_channels, in_channels / options.groups, kernel_size.h, kernel_size.w},
+      out_channels, options.bias, TensorOptions(options.dtype, options.device));
 }
 
 void Conv2d::reset_parameters() {
@@ -87,11 +92,9 @@ Conv1d::Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
       kernel_size(kernel_size),
       options(options) {
   check_channels("Conv1d", in_channels, out_channels, options.groups);
-  const TensorOptions t(options.dtype, options.device);
-  weight = register_parameter("weight",
-                              empty({out_channels, in_channels / options.groups, kernel_size}, t));
-  bias = register_parameter("bias", options.bias ? empty({out_channels}, t) : Tensor());
-  reset_conv(weight, bias);
+  std::tie(weight, bias) =
+      conv_parameters(*this, {out_channels, in_channels / options.groups, kernel_size},
+                      out_channels, options.bias, TensorOptions(options.dtype, options.device));
 }
 
 Tensor Conv1d::forward(const Tensor& input) {
@@ -121,13 +124,10 @@ ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, Conv
       kernel_size(kernel_size),
       options(options) {
   check_channels("ConvTranspose2d", in_channels, out_channels, options.groups);
-  const TensorOptions t(options.dtype, options.device);
   // [in, out / groups, kH, kW]: fan_in (dim 1) is out / groups * kH * kW, as torch.nn computes.
-  weight = register_parameter(
-      "weight",
-      empty({in_channels, out_channels / options.groups, kernel_size.h, kernel_size.w}, t));
-  bias = register_parameter("bias", options.bias ? empty({out_channels}, t) : Tensor());
-  reset_conv(weight, bias);
+  std::tie(weight, bias) = conv_parameters(
+      *this, {in_channels, out_channels / options.groups, kernel_size.h, kernel_size.w},
+      out_channels, options.bias, TensorOptions(options.dtype, options.device));
 }
 
 Tensor ConvTranspose2d::forward(const Tensor& input) {

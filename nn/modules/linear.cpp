@@ -28,7 +28,7 @@ void Linear::reset_parameters() {
 }
 
 Tensor Linear::forward(const Tensor& input) {
-  return linear(input, weight, bias.defined() ? std::optional<Tensor>(bias) : std::nullopt);
+  return linear(input, weight, optional(bias));
 }
 
 std::string Linear::extra_repr() const {

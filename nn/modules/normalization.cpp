@@ -8,10 +8,6 @@ namespace anvil::nn {
 
 namespace {
 
-std::optional<Tensor> optional(const Tensor& t) {
-  return t.defined() ? std::optional<Tensor>(t) : std::nullopt;
-}
-
 const char* py_bool(bool b) {
   return b ? "True" : "False";
 }

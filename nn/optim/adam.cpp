@@ -57,8 +57,8 @@ void Adam::step() {
         if (args.amsgrad) s["max_exp_avg_sq"] = zeros_like(p);
       }
       Tensor& step = s["step"];
-      ops::fill_(step, step.item<double>() + 1);
-      args.step = step.item<int64_t>();
+      args.step = step.item<int64_t>() + 1;
+      ops::fill_(step, args.step);
       ops::adam_step_(p, ops::contiguous(p.grad()), s["exp_avg"], s["exp_avg_sq"],
                       args.amsgrad ? s["max_exp_avg_sq"] : Tensor(), args);
     }

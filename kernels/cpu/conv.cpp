@@ -344,10 +344,13 @@ PlanArg plan_arg(int id, bool output, const memory::desc& plain, const memory::d
 //     1.2 ms plain vs 8.8 ms blocked, whose 16-channel blocks would be mostly padding),
 //   - backward-weights at 7x7 or smaller outputs (3x3 512->512 at 7x7, batch 16: 39 ms plain vs
 //     56 ms blocked; at 8x8 blocked wins again).
+bool pointwise(const PlanKey& k) {
+  return k.weight[2] == 1 && k.weight[3] == 1 && k.p.pad_begin == Int2{0, 0} &&
+         k.p.pad_end == Int2{0, 0};
+}
+
 bool plain_activations(const PlanKey& k) {
-  const bool pointwise = k.weight[2] == 1 && k.weight[3] == 1 && k.p.pad_begin == Int2{0, 0} &&
-                         k.p.pad_end == Int2{0, 0};
-  if (pointwise) return true;
+  if (pointwise(k)) return true;
   if (k.pass == Pass::backward_data) return k.input[1] < 8;
   if (k.pass == Pass::backward_weights) return k.output[2] * k.output[3] <= 49;
   return false;
@@ -508,9 +511,157 @@ PlanKey plan_key(Pass pass, bool bias, const Tensor& input, const Tensor& weight
   return {pass, bias, num_threads(), shape4(input), shape4(weight), shape4(output), p};
 }
 
+// ---- batch-folded im2col GEMM (f32, small outputs)
+// ------------------------------------------------ At the few output positions of deep layers on
+// small images (ResNet-50's layer4 on CIFAR is 1x1), per-sample convolutions are matrix-vector
+// products that re-read the weight (or, in backward-weights, re-write its gradient) once per
+// sample. Folding the batch into the GEMM's rows — one im2col matrix [N * Ho * Wo, C/g * kH * kW]
+// for the whole batch — turns each pass into one well-shaped sgemm per group. Measured per pass on
+// one thread (CPU time; AVX-512, oneDNN 2.6; every convolution of ResNet-50 on 32x32 inputs at
+// batch 32 and 128), folding wins
+//   - for 1x1 kernels at <= 4 output positions, every pass: 2-8x (1024->512 at 2x2, batch 128,
+//     forward 28.9 -> 11.9 ms, backward-data 35.1 -> 8.8 ms), where oneDNN's plain GEMMs re-read
+//     up to 8 MB of weight per sample;
+//   - for larger kernels only in backward-weights while N * positions <= 128 (3x3 512->512 at 1x1:
+//     16.6 -> 1.9 ms at batch 32, 88.6 -> 6.5 ms at batch 128);
+// elsewhere oneDNN wins (at 8x8 outputs by 2-5x), its blocked direct kernels most of all.
+bool batch_folded(const PlanKey& k) {
+  const int64_t positions = k.output[2] * k.output[3];
+  if (pointwise(k)) return positions <= 4;
+  return k.pass == Pass::backward_weights && positions * k.output[0] <= 128;
+}
+
+// cols[(n * L + l) * K + kidx] for one group (0 in the padding); rows in parallel over samples.
+void im2col_batch(const float* in, const std::array<int64_t, 4>& is, const Geometry& g, int64_t c0,
+                  float* cols) {
+  const int64_t K = g.k(), L = g.l();
+  parallel_for(0, is[0], 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* img = in + (n * is[1] + c0) * is[2] * is[3];
+      for (int64_t y = 0; y < g.Ho; ++y)
+        for (int64_t x = 0; x < g.Wo; ++x) {
+          float* row = cols + (n * L + y * g.Wo + x) * K;
+          for (int64_t c = 0; c < g.group_in; ++c)
+            for (int64_t i = 0; i < g.kh; ++i) {
+              const int64_t iy = g.iy(y, i);
+              for (int64_t j = 0; j < g.kw; ++j) {
+                const int64_t ix = g.ix(x, j);
+                const bool inside = iy >= 0 && iy < g.H && ix >= 0 && ix < g.W;
+                *row++ = inside ? img[(c * g.H + iy) * g.W + ix] : 0.f;
+              }
+            }
+        }
+    }
+  });
+}
+
+// The adjoint of im2col_batch: grad_input[n, c0 + c, iy, ix] += dcols[...].
+void col2im_batch(const float* dcols, const std::array<int64_t, 4>& is, const Geometry& g,
+                  int64_t c0, float* gin) {
+  const int64_t K = g.k(), L = g.l();
+  parallel_for(0, is[0], 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      float* img = gin + (n * is[1] + c0) * is[2] * is[3];
+      for (int64_t y = 0; y < g.Ho; ++y)
+        for (int64_t x = 0; x < g.Wo; ++x) {
+          const float* row = dcols + (n * L + y * g.Wo + x) * K;
+          for (int64_t c = 0; c < g.group_in; ++c)
+            for (int64_t i = 0; i < g.kh; ++i) {
+              const int64_t iy = g.iy(y, i);
+              for (int64_t j = 0; j < g.kw; ++j, ++row) {
+                const int64_t ix = g.ix(x, j);
+                if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)
+                  img[(c * g.H + iy) * g.W + ix] += *row;
+              }
+            }
+        }
+    }
+  });
+}
+
+// [N, O, L] <-> [N * L, O] (the GEMM's row-per-position form), per sample in parallel.
+void to_rows(const float* nol, int64_t N, int64_t O, int64_t L, float* rows) {
+  parallel_for(0, N, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t o = 0; o < O; ++o)
+        for (int64_t l = 0; l < L; ++l) rows[(n * L + l) * O + o] = nol[(n * O + o) * L + l];
+  });
+}
+
+void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const dnnl_status_t st = dnnl_sgemm(ta, tb, m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc);
+  ANVIL_CHECK(st == dnnl_success, "conv2d: oneDNN sgemm failed (status {})", static_cast<int>(st));
+}
+
+Tensor floats(int64_t n) {
+  return empty({n}, DType::f32);
+}
+
+void forward_folded(const Tensor& out, const Tensor& input, const Tensor& weight,
+                    const Tensor& bias, const Conv2dParams& p) {
+  const Tensor in = input.contiguous(), w = weight.contiguous();
+  const Geometry g = geometry(in, w, out, p);
+  const int64_t N = in.size(0), O = out.size(1), L = g.l(), K = g.k();
+  Tensor cols = floats(N * L * K), rows = floats(N * L * O);
+  float* r = rows.data_ptr<float>();
+  for (int64_t grp = 0; grp < p.groups; ++grp) {
+    im2col_batch(in.data_ptr<float>(), shape4(in), g, grp * g.group_in, cols.data_ptr<float>());
+    sgemm('N', 'T', N * L, g.group_out, K, cols.data_ptr<float>(), K,
+          w.data_ptr<float>() + grp * g.group_out * K, K, 0.f, r + grp * g.group_out, O);
+  }
+  const Tensor b = bias.defined() ? bias.contiguous() : bias;
+  float* o = out.data_ptr<float>();
+  parallel_for(0, N, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t c = 0; c < O; ++c) {
+        const float add = b.defined() ? b.data_ptr<float>()[c] : 0.f;
+        for (int64_t l = 0; l < L; ++l) o[(n * O + c) * L + l] = r[(n * L + l) * O + c] + add;
+      }
+  });
+}
+
+void backward_input_folded(const Tensor& grad_input, const Tensor& grad_output,
+                           const Tensor& weight, const Conv2dParams& p) {
+  const Tensor go = grad_output.contiguous(), w = weight.contiguous();
+  const Geometry g = geometry(grad_input, w, go, p);
+  const int64_t N = go.size(0), O = go.size(1), L = g.l(), K = g.k();
+  Tensor rows = floats(N * L * O), dcols = floats(N * L * K);
+  to_rows(go.data_ptr<float>(), N, O, L, rows.data_ptr<float>());
+  Tensor(grad_input).zero_();
+  for (int64_t grp = 0; grp < p.groups; ++grp) {
+    sgemm('N', 'N', N * L, K, g.group_out, rows.data_ptr<float>() + grp * g.group_out, O,
+          w.data_ptr<float>() + grp * g.group_out * K, K, 0.f, dcols.data_ptr<float>(), K);
+    col2im_batch(dcols.data_ptr<float>(), shape4(grad_input), g, grp * g.group_in,
+                 grad_input.data_ptr<float>());
+  }
+}
+
+void backward_weight_folded(const Tensor& grad_weight, const Tensor& grad_bias,
+                            const Tensor& grad_output, const Tensor& input, const Conv2dParams& p) {
+  const Tensor go = grad_output.contiguous(), in = input.contiguous();
+  const Geometry g = geometry(in, grad_weight, go, p);
+  const int64_t N = go.size(0), O = go.size(1), L = g.l(), K = g.k();
+  Tensor rows = floats(N * L * O), cols = floats(N * L * K);
+  to_rows(go.data_ptr<float>(), N, O, L, rows.data_ptr<float>());
+  for (int64_t grp = 0; grp < p.groups; ++grp) {
+    im2col_batch(in.data_ptr<float>(), shape4(in), g, grp * g.group_in, cols.data_ptr<float>());
+    sgemm('T', 'N', g.group_out, K, N * L, rows.data_ptr<float>() + grp * g.group_out, O,
+          cols.data_ptr<float>(), K, 0.f, grad_weight.data_ptr<float>() + grp * g.group_out * K, K);
+  }
+  if (grad_bias.defined()) {
+    const float* r = rows.data_ptr<float>();
+    float* gb = grad_bias.data_ptr<float>();
+    for (int64_t c = 0; c < O; ++c) gb[c] = 0.f;
+    for (int64_t i = 0; i < N * L; ++i)
+      for (int64_t c = 0; c < O; ++c) gb[c] += r[i * O + c];
+  }
+}
+
 void forward_f32(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
                  const Conv2dParams& p) {
   const PlanKey key = plan_key(Pass::forward, bias.defined(), input, weight, out, p);
+  if (batch_folded(key)) return forward_folded(out, input, weight, bias, p);
   std::vector<Tensor> t{input.contiguous(), weight.contiguous()};
   if (bias.defined()) t.push_back(bias.contiguous());
   t.push_back(out);
@@ -519,16 +670,20 @@ void forward_f32(const Tensor& out, const Tensor& input, const Tensor& weight, c
 
 void backward_input_f32(const Tensor& grad_input, const Tensor& grad_output, const Tensor& weight,
                         const Conv2dParams& p) {
-  run_plan(plan_key(Pass::backward_data, false, grad_input, weight, grad_output, p),
-           {grad_output.contiguous(), weight.contiguous(), grad_input});
+  const PlanKey key = plan_key(Pass::backward_data, false, grad_input, weight, grad_output, p);
+  if (batch_folded(key)) return backward_input_folded(grad_input, grad_output, weight, p);
+  run_plan(key, {grad_output.contiguous(), weight.contiguous(), grad_input});
 }
 
 void backward_weight_f32(const Tensor& grad_weight, const Tensor& grad_bias,
                          const Tensor& grad_output, const Tensor& input, const Conv2dParams& p) {
+  const PlanKey key =
+      plan_key(Pass::backward_weights, grad_bias.defined(), input, grad_weight, grad_output, p);
+  if (batch_folded(key))
+    return backward_weight_folded(grad_weight, grad_bias, grad_output, input, p);
   std::vector<Tensor> t{input.contiguous(), grad_output.contiguous(), grad_weight};
   if (grad_bias.defined()) t.push_back(grad_bias);
-  run_plan(
-      plan_key(Pass::backward_weights, grad_bias.defined(), input, grad_weight, grad_output, p), t);
+  run_plan(key, t);
 }
 
 // ---- dispatch -----------------------------------------------------------------------------------

@@ -105,6 +105,15 @@ std::vector<Problem> problems() {
       {"dropped_rows", {1, 2, 8, 7}, {2, 2, 3, 2}, params({3, 2}, {1, 1}, {0, 0}, {0, 0}, 1)},
       {"negative_pad_end", {2, 2, 9, 8}, {3, 2, 3, 3}, params({2, 2}, {1, 1}, {1, 1}, {0, -1}, 1)},
       {"large", {4, 16, 14, 14}, {32, 16, 3, 3}, params({1, 1}, {1, 1}, {1, 1}, {1, 1}, 1), kLarge},
+      // 1x1 kernels at <= 4 output positions run as one GEMM over the batch in f32.
+      {"pointwise_few_positions",
+       {3, 8, 2, 2},
+       {6, 8, 1, 1},
+       params({1, 1}, {1, 1}, {0, 0}, {0, 0}, 1)},
+      {"pointwise_strided_groups",
+       {2, 6, 4, 3},
+       {4, 3, 1, 1},
+       params({2, 2}, {1, 1}, {0, 0}, {0, 0}, 2)},
   };
 }
 
@@ -154,6 +163,8 @@ std::vector<OpInfo> conv_op_table() {
                       {{{2, 0, 5, 5}, {4, 0, 3, 3}, {4}}, 1, "no input channels (bias only)"},
                       {{{1, 1, 1, 1}, {1, 1, 1, 1}}, 1, "1x1x1x1"},
                       {{{2, 5, 4, 4}, {3, 5, 1, 1}, {3}}, 5, "1x1 kernel"},
+                      {{{3, 5, 2, 2}, {7, 5, 1, 1}, {7}}, 5, "1x1 kernel at 2x2 (one GEMM)"},
+                      {{{0, 5, 2, 2}, {7, 5, 1, 1}, {7}}, 5, "1x1 kernel at 2x2, empty batch"},
                       {{{2, 3, 5, 5}, {2, 3, 5, 5}, {2}}, 75, "kernel as large as the input"},
                   }),
       conv2d_case("conv2d_large", {.padding = 1},

@@ -4,9 +4,13 @@
 // inputs included), loaded through load_state_dict so that the names are checked too.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "anvil.h"

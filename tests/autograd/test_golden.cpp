@@ -11,6 +11,7 @@
 namespace anvil {
 namespace {
 
+using testing::expect_close;
 using testing::Golden;
 using testing::load_golden;
 
@@ -28,19 +29,8 @@ std::map<std::string, Tensor> params(const Golden& g, const std::vector<std::str
   return p;
 }
 
-void expect_close(const Tensor& actual, const Tensor& expected, double rtol, double atol,
-                  const std::string& what) {
-  ASSERT_TRUE(actual.defined()) << what << " has no gradient";
-  ASSERT_EQ(actual.shape(), expected.shape()) << what;
-  const std::vector<double> a = actual.to_vector<double>(), e = expected.to_vector<double>();
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_LE(std::abs(a[i] - e[i]), atol + rtol * std::abs(e[i]))
-        << what << " element " << i << ": " << a[i] << " vs PyTorch " << e[i];
-  }
-}
-
-void check(const Golden& g, const Tensor& loss, const std::map<std::string, Tensor>& p,
-           double rtol, double atol) {
+void check(const Golden& g, const Tensor& loss, const std::map<std::string, Tensor>& p, double rtol,
+           double atol) {
   expect_close(loss, g.at("loss"), rtol, atol, "loss");
   loss.backward();
   for (const auto& [name, t] : p) expect_close(t.grad(), g.at("grad_" + name), rtol, atol, name);
@@ -49,8 +39,12 @@ void check(const Golden& g, const Tensor& loss, const std::map<std::string, Tens
 class GoldenNetwork : public ::testing::TestWithParam<DType> {};
 
 // Tolerances: float64 matches PyTorch to 1e-5 relative (in practice ~1e-12); float32 to 1e-4.
-double rtol_for(DType t) { return t == DType::f64 ? 1e-5 : 1e-4; }
-double atol_for(DType t) { return t == DType::f64 ? 1e-12 : 1e-6; }
+double rtol_for(DType t) {
+  return t == DType::f64 ? 1e-5 : 1e-4;
+}
+double atol_for(DType t) {
+  return t == DType::f64 ? 1e-12 : 1e-6;
+}
 
 TEST_P(GoldenNetwork, Mlp) {
   const DType dtype = GetParam();

@@ -20,6 +20,7 @@ namespace anvil {
 namespace {
 
 using nn::ModulePtr;
+using testing::expect_close;
 using testing::Golden;
 using testing::load_golden;
 
@@ -160,34 +161,9 @@ Tensor total(const Outputs& parts) {
   return sum;
 }
 
-void expect_close(const Tensor& actual, const Tensor& expected, double rtol, double atol,
-                  const std::string& what) {
-  ASSERT_TRUE(actual.defined()) << what << " is undefined";
-  ASSERT_EQ(actual.shape(), expected.shape()) << what;
-  const std::vector<double> a = actual.to_vector<double>(), e = expected.to_vector<double>();
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_LE(std::abs(a[i] - e[i]), atol + rtol * std::abs(e[i]))
-        << what << " element " << i << ": " << a[i] << " vs PyTorch " << e[i];
-  }
-}
-
-// "<name> <size...>" per state-dict entry, in order, as the script writes PyTorch's.
-std::vector<std::string> state_dict_entries(const nn::Module& model) {
-  std::vector<std::string> lines;
-  for (const auto& [name, t] : model.state_dict()) {
-    std::string line = name;
-    for (int64_t s : t.shape()) line += " " + std::to_string(s);
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 TEST(GoldenNet, StateDictNamesAndShapesEqualPyTorchs) {
-  std::ifstream in(std::string(ANVIL_TEST_DATA_DIR) + "/nn_net_state_dict.txt");
-  ASSERT_TRUE(in.good());
-  std::vector<std::string> torch_lines;
-  for (std::string line; std::getline(in, line);) torch_lines.push_back(line);
-  EXPECT_EQ(state_dict_entries(*std::make_shared<Net>()), torch_lines);
+  EXPECT_EQ(testing::state_dict_entries(*std::make_shared<Net>()),
+            testing::golden_lines("nn_net_state_dict.txt"));
 }
 
 class GoldenNetStep : public ::testing::TestWithParam<DType> {};

@@ -2,37 +2,18 @@
 // make_resnet_names.py), forward and backward on small inputs.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "anvil.h"
+#include "common/golden.h"
 #include "nn/models/resnet.h"
 
 namespace anvil {
 namespace {
 
-// "<name> <dims...>" per line, as torchvision lists its state dict.
-std::vector<std::string> torchvision_entries(const std::string& file) {
-  std::ifstream in(std::string(ANVIL_TEST_DATA_DIR) + "/" + file);
-  EXPECT_TRUE(in.good()) << file;
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::vector<std::string> anvil_entries(const nn::Module& model) {
-  std::vector<std::string> lines;
-  for (const auto& [name, t] : model.state_dict()) {
-    std::string line = name;
-    for (int64_t s : t.shape()) line += " " + std::to_string(s);
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 TEST(Models, ResNetStateDictsEqualTorchvisions) {
-  EXPECT_EQ(anvil_entries(*nn::resnet18()), torchvision_entries("resnet18_state_dict.txt"));
-  EXPECT_EQ(anvil_entries(*nn::resnet50()), torchvision_entries("resnet50_state_dict.txt"));
+  EXPECT_EQ(testing::state_dict_entries(*nn::resnet18()),
+            testing::golden_lines("resnet18_state_dict.txt"));
+  EXPECT_EQ(testing::state_dict_entries(*nn::resnet50()),
+            testing::golden_lines("resnet50_state_dict.txt"));
 }
 
 TEST(Models, ResNetTrainsOnSmallImages) {

@@ -319,7 +319,9 @@ namespace {
 struct ReluGrad {
   const char* name = "ReluBackward";
   Saves saves = Saves::output;
-  Tensor operator()(const Tensor& g, const Tensor& y) const { return where(le(y, 0), 0.0, g); }
+  Tensor operator()(const Tensor& g, const Tensor& y) const {
+    return ops::threshold_backward(g, y, 0);
+  }
 };
 
 // hardtanh_backward on the output (0 < y < 6 exactly where 0 < x < 6): 0 at and beyond the kinks.

@@ -297,6 +297,15 @@ void minimum_kernel(const Tensor& out, const Tensor& a, const Tensor& b, const S
   });
 }
 
+void threshold_backward_kernel(const Tensor& out, const Tensor& grad, const Tensor& self,
+                               const Scalar& threshold) {
+  visit<kNumericTypes>(out.dtype(), [&]<class T>() {
+    using A = acc_t<T>;
+    const A t = threshold.to<A>();
+    binary_loop<T, T>(out, grad, self, [t](A g, A x) { return x <= t ? A(0) : g; });
+  });
+}
+
 void atan2_kernel(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar&) {
   visit<kFloatingTypes>(out.dtype(), [&]<class T>() {
     binary_loop<T, T>(out, a, b, [](acc_t<T> x, acc_t<T> y) { return std::atan2(x, y); });
@@ -386,6 +395,7 @@ ANVIL_REGISTER_KERNEL(pow_tensor, cpu, kNumericTypes, pow_kernel);
 ANVIL_REGISTER_KERNEL(maximum, cpu, kAllTypes, maximum_kernel);
 ANVIL_REGISTER_KERNEL(minimum, cpu, kAllTypes, minimum_kernel);
 ANVIL_REGISTER_KERNEL(atan2, cpu, kFloatingTypes, atan2_kernel);
+ANVIL_REGISTER_KERNEL(threshold_backward, cpu, kNumericTypes, threshold_backward_kernel);
 ANVIL_REGISTER_KERNEL(eq, cpu, kAllTypes, eq_kernel);
 ANVIL_REGISTER_KERNEL(ne, cpu, kAllTypes, ne_kernel);
 ANVIL_REGISTER_KERNEL(lt, cpu, kAllTypes, lt_kernel);

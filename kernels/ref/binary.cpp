@@ -76,6 +76,13 @@ void maximum_kernel(const Tensor& out, const Tensor& a, const Tensor& b, const S
       b);
 }
 
+void threshold_backward_kernel(const Tensor& out, const Tensor& grad, const Tensor& self,
+                               const Scalar& threshold) {
+  const double t = threshold.to_double();
+  map(
+      out, [t](double g, double x) { return x <= t ? 0.0 : g; }, grad, self);
+}
+
 void minimum_kernel(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar&) {
   map(
       out,
@@ -165,6 +172,7 @@ ANVIL_REGISTER_KERNEL(pow_tensor, ref, kNumericTypes, pow_kernel);
 ANVIL_REGISTER_KERNEL(maximum, ref, kAllTypes, maximum_kernel);
 ANVIL_REGISTER_KERNEL(minimum, ref, kAllTypes, minimum_kernel);
 ANVIL_REGISTER_KERNEL(atan2, ref, kFloatingTypes, atan2_kernel);
+ANVIL_REGISTER_KERNEL(threshold_backward, ref, kNumericTypes, threshold_backward_kernel);
 ANVIL_REGISTER_KERNEL(eq, ref, kAllTypes, eq_kernel);
 ANVIL_REGISTER_KERNEL(ne, ref, kAllTypes, ne_kernel);
 ANVIL_REGISTER_KERNEL(lt, ref, kAllTypes, lt_kernel);

@@ -465,6 +465,11 @@ ANVIL_PREDICATE(gt)
 ANVIL_PREDICATE(ge)
 #undef ANVIL_PREDICATE
 
+Tensor threshold_backward(const Tensor& grad, const Tensor& self, const Scalar& threshold) {
+  return binary<OpId::threshold_backward>("threshold_backward", Result::promoted, grad, self,
+                                          threshold);
+}
+
 Tensor logical_and(const Tensor& a, const Tensor& b) {
   return binary<OpId::logical_and>("logical_and", Result::boolean, a, b);
 }

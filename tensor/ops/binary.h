@@ -34,43 +34,48 @@ Tensor logical_and(const Tensor& a, const Tensor& b);
 Tensor logical_or(const Tensor& a, const Tensor& b);
 Tensor logical_xor(const Tensor& a, const Tensor& b);
 
+// ReLU's and threshold's derivative in one pass (PyTorch's threshold_backward): grad where
+// self > threshold, else 0 (a NaN in self passes the gradient). Broadcasts and promotes as mul.
+Tensor threshold_backward(const Tensor& grad, const Tensor& self, const Scalar& threshold);
+
 }  // namespace ops
 
 // Kernels. The front-end broadcasts every input to out's shape (stride-0 views) and casts them
 // to the op's compute dtype, which selects the kernel; out has that dtype too, except for
 // comparisons and logical ops (bool out). `param` is alpha (add, sub) or value (addcmul,
-// addcdiv), unused elsewhere. where's first input is the bool condition; lerp's third is the
-// weight.
+// addcdiv) or threshold (threshold_backward), unused elsewhere. where's first input is the bool
+// condition; lerp's third is the weight.
 using BinaryKernel = void (*)(const Tensor& out, const Tensor& a, const Tensor& b,
                               const Scalar& param);
 using TernaryKernel = void (*)(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c,
                                const Scalar& param);
 
 // pow_tensor: the unary family owns the Scalar-exponent pow.
-#define ANVIL_BINARY_OPS(X)     \
-  X(add, BinaryKernel)          \
-  X(sub, BinaryKernel)          \
-  X(mul, BinaryKernel)          \
-  X(div, BinaryKernel)          \
-  X(div_trunc, BinaryKernel)    \
-  X(floor_divide, BinaryKernel) \
-  X(remainder, BinaryKernel)    \
-  X(pow_tensor, BinaryKernel)   \
-  X(maximum, BinaryKernel)      \
-  X(minimum, BinaryKernel)      \
-  X(atan2, BinaryKernel)        \
-  X(eq, BinaryKernel)           \
-  X(ne, BinaryKernel)           \
-  X(lt, BinaryKernel)           \
-  X(le, BinaryKernel)           \
-  X(gt, BinaryKernel)           \
-  X(ge, BinaryKernel)           \
-  X(logical_and, BinaryKernel)  \
-  X(logical_or, BinaryKernel)   \
-  X(logical_xor, BinaryKernel)  \
-  X(where, TernaryKernel)       \
-  X(lerp, TernaryKernel)        \
-  X(addcmul, TernaryKernel)     \
+#define ANVIL_BINARY_OPS(X)           \
+  X(add, BinaryKernel)                \
+  X(sub, BinaryKernel)                \
+  X(mul, BinaryKernel)                \
+  X(div, BinaryKernel)                \
+  X(div_trunc, BinaryKernel)          \
+  X(floor_divide, BinaryKernel)       \
+  X(remainder, BinaryKernel)          \
+  X(pow_tensor, BinaryKernel)         \
+  X(maximum, BinaryKernel)            \
+  X(minimum, BinaryKernel)            \
+  X(atan2, BinaryKernel)              \
+  X(eq, BinaryKernel)                 \
+  X(ne, BinaryKernel)                 \
+  X(lt, BinaryKernel)                 \
+  X(le, BinaryKernel)                 \
+  X(gt, BinaryKernel)                 \
+  X(ge, BinaryKernel)                 \
+  X(logical_and, BinaryKernel)        \
+  X(logical_or, BinaryKernel)         \
+  X(logical_xor, BinaryKernel)        \
+  X(threshold_backward, BinaryKernel) \
+  X(where, TernaryKernel)             \
+  X(lerp, TernaryKernel)              \
+  X(addcmul, TernaryKernel)           \
   X(addcdiv, TernaryKernel)
 
 }  // namespace anvil

@@ -1,6 +1,7 @@
 // The nn layer in one include: Module, layers, init, optimizers.
 #pragma once
 
+#include "nn/fusion.h"
 #include "nn/init.h"
 #include "nn/models/resnet.h"
 #include "nn/module.h"

@@ -3,6 +3,7 @@
 
 #include "nn/fusion.h"
 #include "nn/init.h"
+#include "nn/models/dcgan.h"
 #include "nn/models/resnet.h"
 #include "nn/module.h"
 #include "nn/modules/activation.h"

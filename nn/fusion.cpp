@@ -1,6 +1,10 @@
 #include "nn/fusion.h"
 
+#include <cstring>
+#include <tuple>
+
 #include "anvil.h"
+#include "autograd/grad_mode.h"
 
 namespace anvil::nn {
 
@@ -14,23 +18,71 @@ Tensor ConvBnFusion::conv_forward(const Tensor& input) {
   const std::shared_ptr<BatchNorm> bn = bn_.lock();
   // MMEngine's condition: fold exactly while the BN is not training. (A BN replaced since leaves
   // the conv on its own.)
-  if (!bn || bn->is_training())
+  if (!bn || bn->is_training()) {
     return conv->conv_forward(input, conv->weight, optional(conv->bias));
+  }
   ANVIL_CHECK(pending_.expired(),
               "efficient_conv_bn_eval: Conv2d '{}' ran again while its previous output, already "
               "normalised by the folded BatchNorm2d '{}', is still alive and never reached that "
               "BN; the conv's output must feed only the BN (turn the fusion off for this module)",
               conv_path_, bn_path_);
-  // Per output channel gamma / sqrt(running_var + eps), with MMEngine's defaults for a BN without
-  // affine parameters (gamma 1, beta 0) and a conv without bias (0).
-  Tensor coeff = rsqrt(bn->running_var + bn->options.eps);
-  if (bn->weight.defined()) coeff = coeff * bn->weight;
-  const Tensor weight = conv->weight * coeff.reshape({-1, 1, 1, 1});
-  Tensor bias = (conv->bias.defined() ? conv->bias - bn->running_mean : -bn->running_mean) * coeff;
-  if (bn->bias.defined()) bias = bias + bn->bias;
+  const bool records =
+      GradMode::is_enabled() &&
+      (conv->weight.requires_grad() || (conv->bias.defined() && conv->bias.requires_grad()) ||
+       (bn->weight.defined() && bn->weight.requires_grad()) ||
+       (bn->bias.defined() && bn->bias.requires_grad()));
+  Tensor weight, bias;
+  if (records) {
+    std::tie(weight, bias) = fold(*conv, *bn);
+  } else {
+    std::vector<Stamp> now = stamps(*conv, *bn);
+    if (!kept_weight_.defined() || !same(now, kept_stamps_)) {
+      std::tie(kept_weight_, kept_bias_) = fold(*conv, *bn);
+      kept_stamps_ = std::move(now);
+    }
+    weight = kept_weight_;
+    bias = kept_bias_;
+  }
   Tensor out = conv->conv_forward(input, weight, bias);
   pending_ = out.impl_ptr();
   return out;
+}
+
+std::pair<Tensor, Tensor> ConvBnFusion::fold(const Conv2d& conv, const BatchNorm& bn) const {
+  // Per output channel gamma / sqrt(running_var + eps), with MMEngine's defaults for a BN without
+  // affine parameters (gamma 1, beta 0) and a conv without bias (0).
+  Tensor coeff = rsqrt(bn.running_var + bn.options.eps);
+  if (bn.weight.defined()) coeff = coeff * bn.weight;
+  Tensor weight = conv.weight * coeff.reshape({-1, 1, 1, 1});
+  Tensor bias = (conv.bias.defined() ? conv.bias - bn.running_mean : -bn.running_mean) * coeff;
+  if (bn.bias.defined()) bias = bias + bn.bias;
+  return {weight, bias};
+}
+
+std::vector<ConvBnFusion::Stamp> ConvBnFusion::stamps(const Conv2d& conv,
+                                                      const BatchNorm& bn) const {
+  std::vector<Stamp> out;
+  for (const Tensor* t :
+       {&conv.weight, &conv.bias, &bn.weight, &bn.bias, &bn.running_mean, &bn.running_var}) {
+    out.push_back(t->defined() ? Stamp{t->storage(), t->offset(), t->version()} : Stamp{});
+  }
+  // eps, which a user may change, as a stamp of its bits.
+  uint64_t eps_bits;
+  std::memcpy(&eps_bits, &bn.options.eps, sizeof eps_bits);
+  out.push_back({{}, 0, eps_bits});
+  return out;
+}
+
+bool ConvBnFusion::same(const std::vector<Stamp>& a, const std::vector<Stamp>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    // A storage that died since (a replaced tensor) locks to null, unlike the live one now.
+    if (a[i].storage.lock() != b[i].storage.lock() || a[i].offset != b[i].offset ||
+        a[i].version != b[i].version) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::optional<Tensor> ConvBnFusion::bn_forward(const Tensor& input) {

@@ -4,8 +4,10 @@
 //   W' = W * gamma / sqrt(running_var + eps)           (per output channel)
 //   b' = beta + (b - running_mean) * gamma / sqrt(running_var + eps),
 // computed with the differentiable ops, so gradients still reach W, b, gamma and beta (unlike a
-// static fold), and the conv's own output is never materialised. While the BN trains, the pair
-// runs as conv then BN. Parameters, buffers and state-dict names do not change.
+// static fold), and the conv's own output is never materialised. Without autograd (inference),
+// W' and b' are kept and reused until one of their operands changes (in place, by version, or
+// replaced): that costs one copy of the conv's weight. While the BN trains, the pair runs as conv
+// then BN. Parameters, buffers and state-dict names do not change.
 //
 //   nn::turn_on_efficient_conv_bn_eval(*model, {"layer1", "layer2"});  // cfg key's paths
 //
@@ -28,6 +30,7 @@
 #include "nn/module.h"
 #include "nn/modules/conv.h"
 #include "nn/modules/normalization.h"
+#include "tensor/storage.h"
 
 namespace anvil::nn {
 
@@ -50,10 +53,26 @@ class ConvBnFusion {
   const std::string& bn_path() const { return bn_path_; }
 
  private:
+  // W' and b', computed with the differentiable ops (recording autograd when gradients are on).
+  std::pair<Tensor, Tensor> fold(const Conv2d& conv, const BatchNorm& bn) const;
+  // Where the fold's operands (W, b, gamma, beta, running_mean, running_var) and eps stood when
+  // the kept W' and b' were made.
+  struct Stamp {
+    std::weak_ptr<StorageImpl> storage;
+    int64_t offset = 0;
+    uint64_t version = 0;
+  };
+  std::vector<Stamp> stamps(const Conv2d& conv, const BatchNorm& bn) const;
+  static bool same(const std::vector<Stamp>& a, const std::vector<Stamp>& b);
+
   std::weak_ptr<Conv2d> conv_;
   std::weak_ptr<BatchNorm> bn_;
   std::string conv_path_, bn_path_;
   std::weak_ptr<TensorImpl> pending_;  // the folded output the BN has not received yet
+  // Without autograd, W' and b' are kept while their operands are unchanged: no fold per call,
+  // and the convolution's prepared copy of W' (kept per weight version) stays valid.
+  std::vector<Stamp> kept_stamps_;
+  Tensor kept_weight_, kept_bias_;
 };
 
 // Enables the fusion for every Conv2d-BatchNorm2d pair in the sub-trees at `paths` (dotted

@@ -62,6 +62,39 @@ TEST(Fusion, SequentialEvalOutputEqualsConvThenBatchNorm) {
   EXPECT_LT(max_abs_diff(net->forward(x), expected), 1e-5);
 }
 
+// Without autograd the folded W' and b' are kept; changing an operand (in place, or loading a
+// state dict) makes the next forward fold again.
+TEST(Fusion, KeptFoldFollowsChangedParametersAndStatistics) {
+  manual_seed(4);
+  auto net = conv_bn_net();
+  randomize_batch_norms(*net);
+  net->eval();
+  nn::turn_on_efficient_conv_bn_eval(*net, {""});
+  auto plain = conv_bn_net();  // the same values, not fused
+  plain->eval();
+  NoGradGuard no_grad;
+  const Tensor x = randn({2, 3, 9, 9});
+  const auto expect_unfused = [&] {
+    plain->load_state_dict(net->state_dict());
+    EXPECT_LT(max_abs_diff(net->forward(x), plain->forward(x)), 1e-5);
+  };
+  expect_unfused();
+  const Tensor before = net->forward(x);
+  const auto bn = [](const nn::Sequential& s) {
+    return std::dynamic_pointer_cast<nn::BatchNorm>(s[1]);
+  };
+  bn(*net)->running_var.mul_(4.0);
+  expect_unfused();
+  EXPECT_GT(max_abs_diff(net->forward(x), before), 1e-2);
+  auto other = conv_bn_net();
+  randomize_batch_norms(*other);
+  net->load_state_dict(other->state_dict());
+  expect_unfused();
+  bn(*net)->options.eps = 0.5;
+  bn(*plain)->options.eps = 0.5;
+  expect_unfused();
+}
+
 void expect_resnet_fusion_exact(const std::shared_ptr<nn::ResNet>& model, size_t pairs) {
   randomize_batch_norms(*model);
   model->eval();

@@ -226,11 +226,6 @@ bool layer_matches(const Module& m, const std::vector<std::string>& layer) {
   return false;
 }
 
-// Python's str() of a number as MMEngine's info strings show it.
-std::string num(double v) {
-  return fmt::format("{}", v);
-}
-
 // Pretrained: a non-strict load of the checkpoint (or its `prefix` part) into `module`.
 void load_pretrained(Module& module, const InitCfg& c) {
   const std::string& path = *c.checkpoint;
@@ -285,29 +280,28 @@ void apply_initializer(Module& module, const InitCfg& c, bool whole_module) {
   std::string info;
   if (c.type == "Constant") {
     weight_init = [&](Tensor& w) { constant_(w, *c.val); };
-    info = fmt::format("ConstantInit: val={}, bias={}", num(*c.val), num(bias));
+    info = fmt::format("ConstantInit: val={}, bias={}", *c.val, bias);
   } else if (c.type == "Xavier") {
     const double gain = c.gain.value_or(1);
     const std::string distribution = c.distribution.value_or("normal");
     weight_init = [=](Tensor& w) {
       distribution == "uniform" ? xavier_uniform_(w, gain) : xavier_normal_(w, gain);
     };
-    info = fmt::format("XavierInit: gain={}, distribution={}, bias={}", num(gain), distribution,
-                       num(bias));
+    info = fmt::format("XavierInit: gain={}, distribution={}, bias={}", gain, distribution, bias);
   } else if (c.type == "Normal") {
-    const double mean = c.mean.value_or(0), std = c.std.value_or(1);
-    weight_init = [=](Tensor& w) { normal_(w, mean, std); };
-    info = fmt::format("NormalInit: mean={}, std={}, bias={}", num(mean), num(std), num(bias));
+    const double mean = c.mean.value_or(0), stddev = c.std.value_or(1);
+    weight_init = [=](Tensor& w) { normal_(w, mean, stddev); };
+    info = fmt::format("NormalInit: mean={}, std={}, bias={}", mean, stddev, bias);
   } else if (c.type == "TruncNormal") {
-    const double mean = c.mean.value_or(0), std = c.std.value_or(1);
+    const double mean = c.mean.value_or(0), stddev = c.std.value_or(1);
     const double a = c.a.value_or(-2), b = c.b.value_or(2);
-    weight_init = [=](Tensor& w) { trunc_normal_(w, mean, std, a, b); };
-    info = fmt::format("TruncNormalInit: a={}, b={}, mean={}, std={}, bias={}", num(a), num(b),
-                       num(mean), num(std), num(bias));
+    weight_init = [=](Tensor& w) { trunc_normal_(w, mean, stddev, a, b); };
+    info = fmt::format("TruncNormalInit: a={}, b={}, mean={}, std={}, bias={}", a, b, mean, stddev,
+                       bias);
   } else if (c.type == "Uniform") {
     const double a = c.a.value_or(0), b = c.b.value_or(1);
     weight_init = [=](Tensor& w) { uniform_(w, a, b); };
-    info = fmt::format("UniformInit: a={}, b={}, bias={}", num(a), num(b), num(bias));
+    info = fmt::format("UniformInit: a={}, b={}, bias={}", a, b, bias);
   } else {  // Kaiming, Caffe2Xavier
     const bool caffe2 = c.type == "Caffe2Xavier";
     const double a = caffe2 ? 1 : c.a.value_or(0);
@@ -321,7 +315,7 @@ void apply_initializer(Module& module, const InitCfg& c, bool whole_module) {
                                 : kaiming_normal_(w, a, fan, nonlinearity);
     };
     info = fmt::format("{}Init: a={}, mode={}, nonlinearity={}, distribution={}, bias={}", c.type,
-                       num(a), mode, nonlinearity, distribution, num(bias));
+                       a, mode, nonlinearity, distribution, bias);
   }
   module.apply([&](Module& m) {
     if (!whole_module && !layer_matches(m, c.layer)) return;

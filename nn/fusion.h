@@ -19,6 +19,8 @@
 // output is still alive and never reached the BN refuses to run again; both throw naming the two
 // module paths. What the check cannot see is another reader of that output besides the BN (it
 // would read normalised values): as MMEngine requires, the conv's output must feed only the BN.
+// Turn the fusion off for a pair before replacing either of its modules (replace_module). Like
+// the BN's own running statistics, a fused pair is not meant for concurrent forwards.
 #pragma once
 
 #include <memory>

@@ -258,6 +258,63 @@ LoadResult Module::load_state_dict(const NamedTensors& state, bool strict) {
   return result;
 }
 
+// ---- weight initialisation ----------------------------------------------------------------------
+
+void Module::share_init_record(const std::shared_ptr<init::InitRecord>& record) {
+  init_record_ = record;
+  for (auto& child : children_) child.second->share_init_record(record);
+}
+
+void Module::init_weights() {
+  const bool top_level = init_record_ == nullptr;
+  // Clears the shared record when the top-level call ends, also by an exception.
+  struct RecordScope {
+    Module* top;
+    ~RecordScope() {
+      if (top) top->share_init_record(nullptr);
+    }
+  } scope{top_level ? this : nullptr};
+  if (top_level) {
+    auto record = std::make_shared<init::InitRecord>();
+    NoGradGuard no_grad;
+    for (const auto& [name, p] : named_parameters()) {
+      record->params[&p.impl()] = {
+          fmt::format("The value is the same before and after calling `init_weights` of {} ",
+                      type_name()),
+          p.detach().mean().item<double>()};
+    }
+    share_init_record(record);
+  }
+  if (is_init_) {
+    init_record_->log.push_back(
+        fmt::format("init_weights of {} has been called more than once.", type_name()));
+  } else {
+    std::vector<init::InitCfg> others, pretrained;
+    for (const init::InitCfg& cfg : init_cfg) {
+      (cfg.type == "Pretrained" ? pretrained : others).push_back(cfg);
+    }
+    init::initialize(*this, others);
+    for (const auto& [name, child] : children_) {
+      if (child->is_init_) continue;
+      child->init_weights();
+      init::update_init_info(
+          *child,
+          fmt::format("Initialized by user-defined `init_weights` in {} ", child->type_name()));
+    }
+    init::initialize(*this, pretrained);
+    is_init_ = true;
+  }
+  if (!top_level) return;
+  std::string info;
+  for (const std::string& line : init_record_->log) info += line + "\n";
+  info += "Name of parameter - Initialization information\n";
+  for (const auto& [name, p] : named_parameters()) {
+    info += fmt::format("\n{} - {}: \n{} \n", name, shape_str(p.shape()),
+                        init_record_->params.at(&p.impl()).info);
+  }
+  init_info_ = std::move(info);
+}
+
 // ---- printing -----------------------------------------------------------------------------------
 
 std::string Module::repr() const {

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "nn/init.h"
 #include "tensor/tensor.h"
 
 namespace anvil::nn {
@@ -103,6 +104,23 @@ class Module : public std::enable_shared_from_this<Module> {
   // PyTorch's printed form of the module tree.
   std::string repr() const;
 
+  // ---- weight initialisation (MMEngine's BaseModule) --------------------------------------------
+  // The entries init_weights() applies (nn/init.h describes them).
+  std::vector<init::InitCfg> init_cfg;
+  // MMEngine's order: this module's entries except Pretrained, then each child's init_weights()
+  // (so a child's own entries override its parent's), then the Pretrained entries (they win over
+  // everything). Runs once: later calls only log that they were ignored. Subclasses may
+  // override it (as in MMEngine); what they change is recorded as "user-defined".
+  virtual void init_weights();
+  bool is_init() const { return is_init_; }
+  void set_is_init(bool value) { is_init_ = value; }
+  // After a top-level init_weights(): its log lines, then "Name of parameter - Initialization
+  // information" and, per parameter, "\n<name> - <shape>: \n<what initialised it> \n" (what
+  // MMEngine writes to the log); empty before.
+  const std::string& init_info() const { return init_info_; }
+  // The provenance record shared by the tree during a top-level init_weights(), else null.
+  init::InitRecord* init_record() const { return init_record_.get(); }
+
  private:
   struct Slot {
     std::string name;
@@ -115,7 +133,12 @@ class Module : public std::enable_shared_from_this<Module> {
   void visit_tensors(const std::string& prefix, bool recurse, bool buffers_too, Fn&& fn) const;
   void convert(const std::function<Tensor(const Tensor&)>& fn);
 
+  void share_init_record(const std::shared_ptr<init::InitRecord>& record);
+
   bool training_ = true;
+  bool is_init_ = false;
+  std::shared_ptr<init::InitRecord> init_record_;
+  std::string init_info_;
   std::vector<Slot> parameters_;
   std::vector<Slot> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

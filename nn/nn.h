@@ -1,7 +1,9 @@
 // The nn layer in one include: Module, layers, init, optimizers.
 #pragma once
 
+#include "nn/fusion.h"
 #include "nn/init.h"
+#include "nn/models/dcgan.h"
 #include "nn/models/resnet.h"
 #include "nn/module.h"
 #include "nn/modules/activation.h"

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "anvil.h"
+#include "nn/fusion.h"
 #include "nn/init.h"
 
 namespace anvil::nn {
@@ -66,7 +67,12 @@ void Conv2d::reset_parameters() {
 }
 
 Tensor Conv2d::forward(const Tensor& input) {
-  return conv2d(input, weight, optional(bias),
+  return fusion ? fusion->conv_forward(input) : conv_forward(input, weight, optional(bias));
+}
+
+Tensor Conv2d::conv_forward(const Tensor& input, const Tensor& weight,
+                            const std::optional<Tensor>& bias) const {
+  return conv2d(input, weight, bias,
                 {.stride = options.stride,
                  .padding = options.padding,
                  .dilation = options.dilation,

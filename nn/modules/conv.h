@@ -7,6 +7,8 @@
 
 namespace anvil::nn {
 
+class ConvBnFusion;
+
 struct Conv2dOptions {
   ConvPair stride = 1;
   ConvPadding<ConvPair> padding = 0;
@@ -24,11 +26,16 @@ class Conv2d : public Module {
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   void reset_parameters();
+  // This layer's convolution with the given parameters (torch's _conv_forward).
+  Tensor conv_forward(const Tensor& input, const Tensor& weight,
+                      const std::optional<Tensor>& bias) const;
 
   int64_t in_channels, out_channels;
   ConvPair kernel_size;
   Conv2dOptions options;
   Tensor weight, bias;
+  // Set by turn_on_efficient_conv_bn_eval (nn/fusion.h): the BatchNorm this conv folds in.
+  std::shared_ptr<ConvBnFusion> fusion;
 };
 
 struct Conv1dOptions {

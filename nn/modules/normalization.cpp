@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "anvil.h"
+#include "nn/fusion.h"
 
 namespace anvil::nn {
 
@@ -45,6 +46,9 @@ Tensor BatchNorm::forward(const Tensor& input) {
   ANVIL_CHECK(std::find(input_dims_.begin(), input_dims_.end(), input.dim()) != input_dims_.end(),
               "{}: expected {}D input (got {}D input {})", type_name(),
               fmt::join(input_dims_, "D or "), input.dim(), input.describe());
+  if (fusion) {
+    if (std::optional<Tensor> folded = fusion->bn_forward(input)) return *folded;
+  }
   double factor = options.momentum.value_or(0.0);
   if (is_training() && options.track_running_stats) {
     NoGradGuard no_grad;

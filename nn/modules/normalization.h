@@ -8,6 +8,8 @@
 
 namespace anvil::nn {
 
+class ConvBnFusion;
+
 struct BatchNormOptions {
   double eps = 1e-5;
   std::optional<double> momentum = 0.1;  // nullopt: cumulative moving average
@@ -27,6 +29,8 @@ class BatchNorm : public Module {
   int64_t num_features;
   BatchNormOptions options;
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+  // Set by turn_on_efficient_conv_bn_eval (nn/fusion.h): the conv this BN is folded into.
+  std::shared_ptr<ConvBnFusion> fusion;
 
  protected:
   BatchNorm(int64_t num_features, const BatchNormOptions& options, std::vector<int64_t> input_dims);

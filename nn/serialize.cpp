@@ -6,17 +6,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstring>
 #include <optional>
-#include <random>
 #include <string_view>
 #include <system_error>
 #include <unordered_set>
 
 #include "autograd/grad_mode.h"
+#include "tensor/atomic_file.h"
 #include "tensor/ops/factory.h"
 
 namespace anvil::nn {
@@ -524,67 +523,6 @@ void check_layout(const std::string& path, const std::vector<SafetensorsEntry>& 
 
 // ---- writing -------------------------------------------------------------------------------
 
-// A temporary file beside the target, removed unless commit() renamed it over the target.
-class TempFile {
- public:
-  explicit TempFile(const std::string& target) : target_(target) {
-    const size_t slash = target.rfind('/');
-    dir_ = slash == std::string::npos ? "." : slash == 0 ? "/" : target.substr(0, slash);
-    const std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
-    static std::atomic<uint64_t> counter{std::random_device{}()};
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      path_ = fmt::format("{}/.{}.{}-{}.tmp", dir_, base, getpid(), counter++);
-      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd_ >= 0 || errno != EEXIST) break;
-    }
-    if (fd_ < 0) fail(fmt::format("cannot create a temporary file in '{}'", dir_), errno);
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  void write(const void* data, size_t n) {
-    auto* p = static_cast<const char*>(data);
-    while (n > 0) {
-      const ssize_t w = ::write(fd_, p, std::min<size_t>(n, size_t{1} << 30));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) fail(fmt::format("cannot write the temporary file '{}'", path_), errno);
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-  }
-
-  void commit() {
-    if (::fsync(fd_) != 0) fail(fmt::format("cannot fsync '{}'", path_), errno);
-    const int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) fail(fmt::format("cannot close '{}'", path_), errno);
-    if (::rename(path_.c_str(), target_.c_str()) != 0) {
-      fail(fmt::format("cannot rename '{}' over it", path_), errno);
-    }
-    committed_ = true;
-    // The rename is durable only once the directory is synced.
-    const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    const int err = dir_fd < 0 || ::fsync(dir_fd) != 0 ? errno : 0;
-    if (dir_fd >= 0) ::close(dir_fd);
-    if (err) fail(fmt::format("written, but cannot fsync its directory '{}'", dir_), err);
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what, int err) const {
-    throw SafetensorsError(
-        fmt::format("save_safetensors '{}': {}: {}", target_, what, errno_message(err)));
-  }
-
-  std::string target_;
-  std::string dir_;
-  std::string path_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
 void check_utf8(std::string_view s, std::string_view what, const std::string& path) {
   const size_t bad = invalid_utf8_at(s);
   ANVIL_CHECK(bad == std::string_view::npos,
@@ -631,7 +569,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   // Padded with spaces, as the reference writer does, so that the data section starts 8-aligned.
   header.append((8 - header.size() % 8) % 8, ' ');
 
-  TempFile file(path);
+  AtomicFile file(path, "save_safetensors");
   const uint64_t n = header.size();
   file.write(&n, sizeof(n));
   file.write(header.data(), header.size());

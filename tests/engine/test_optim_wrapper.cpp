@@ -340,8 +340,8 @@ TEST(DefaultOptimWrapperConstructor, ParamwiseGroups) {
   ASSERT_EQ(flat.size(), 7u);
   EXPECT_DOUBLE_EQ(flat[0].options.at("weight_decay"), 0.2);  // conv.bias
   EXPECT_DOUBLE_EQ(flat[1].options.at("lr"), 3);              // dw.weight
-  EXPECT_FALSE(flat[1].options.count("weight_decay") == 0);
-  EXPECT_FALSE(flat[5].options.count("weight_decay"));  // fc.weight: 2-D
+  EXPECT_DOUBLE_EQ(flat[1].options.at("weight_decay"), 1);    // base_wd × decay_mult 1
+  EXPECT_FALSE(flat[5].options.count("weight_decay"));        // fc.weight: 2-D
 
   expect_error([&] { paramwise_groups(net, {.norm_decay_mult = 0}, 0.1, std::nullopt); },
                {"base_wd should not be None"});

@@ -15,7 +15,6 @@ the chained formulas of the C++ implementation must reproduce.
 """
 import math
 import pathlib
-from collections import Counter
 
 import torch
 from torch.optim import lr_scheduler as S

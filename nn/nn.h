@@ -2,9 +2,11 @@
 #pragma once
 
 #include "nn/init.h"
+#include "nn/models/llama.h"
 #include "nn/models/resnet.h"
 #include "nn/module.h"
 #include "nn/modules/activation.h"
+#include "nn/modules/attention.h"
 #include "nn/modules/container.h"
 #include "nn/modules/conv.h"
 #include "nn/modules/dropout.h"

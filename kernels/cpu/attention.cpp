@@ -1,5 +1,6 @@
 // CPU scaled-dot-product attention. Work is split into blocks of kRowBlock query rows of one
-// batch entry: the block's scores [rows, S] are one GEMM (Eigen), softmax runs on whole rows with
+// batch entry: the block's scores [rows, S] are one GEMM (oneDNN's sgemm for f32, Eigen for f64;
+// one thread per block), softmax runs on whole rows with
 // Eigen's vectorized exp, and the probabilities times value is a second GEMM; the row
 // logsumexp is kept for backward. Causal blocks stop at the block's last row's column. Backward
 // runs one batch entry per task (dk and dv sum over its rows), recomputing each block's
@@ -9,6 +10,8 @@
 // GCC 12 flags Eigen's AVX-512 packet code (_mm512_undefined_*) as maybe-uninitialized: a false
 // positive inside Eigen.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <oneapi/dnnl/dnnl.h>
+
 #include <Eigen/Core>
 #include <cmath>
 #include <limits>
@@ -66,7 +69,8 @@ struct Operand {
   ConstMap<A> rows(int64_t n, int64_t r0, int64_t count, std::vector<A>& buf) const {
     const T* p = base + offsets[n] + r0 * row_stride;
     if constexpr (std::is_same_v<T, A>) {
-      return ConstMap<A>(p, count, cols, Eigen::OuterStride<>(std::max<int64_t>(row_stride, 1)));
+      const int64_t ld = count > 1 ? row_stride : std::max<int64_t>(cols, 1);
+      return ConstMap<A>(p, count, cols, Eigen::OuterStride<>(ld));
     } else {
       buf.resize(static_cast<size_t>(count * cols));
       for (int64_t r = 0; r < count; ++r)
@@ -75,6 +79,41 @@ struct Operand {
     }
   }
 };
+
+// c = alpha * op(a) op(b) + beta * c for row-major a, b (any Eigen matrix with a data pointer and
+// an outer stride) and c [m, n] with row stride ldc; op transposes when its flag is set. beta = 0
+// does not read c.
+template <class X, class Y, class A = typename X::Scalar>
+void gemm(const X& a, bool ta, const Y& b, bool tb, A alpha, A beta, A* c, int64_t ldc) {
+  const int64_t m = ta ? a.cols() : a.rows(), k = ta ? a.rows() : a.cols();
+  const int64_t n = tb ? b.rows() : b.cols();
+  if (m == 0 || n == 0) return;
+  if constexpr (std::is_same_v<A, float>) {
+    if (k > 0 &&
+        dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a.data(), a.outerStride(),
+                   b.data(), b.outerStride(), beta, c, ldc) == dnnl_success) {
+      return;
+    }
+  }
+  Eigen::Map<RowMat<A>, 0, Eigen::OuterStride<>> C(c, m, n, Eigen::OuterStride<>(ldc));
+  const auto run = [&](const auto& x, const auto& y) {
+    if (beta == A(0)) {
+      C.noalias() = alpha * x * y;
+    } else {
+      C *= beta;
+      C.noalias() += alpha * x * y;
+    }
+  };
+  if (ta && tb) {
+    run(a.transpose(), b.transpose());
+  } else if (ta) {
+    run(a.transpose(), b);
+  } else if (tb) {
+    run(a, b.transpose());
+  } else {
+    run(a, b);
+  }
+}
 
 // A contiguous [*, R, C] output written from A values.
 template <class T, class A>
@@ -169,7 +208,7 @@ void forward_impl(const Tensor& out, const Tensor& lse, const Tensor& q, const T
       const ConstMap<A> Km = K.template rows<A>(n, 0, cols, kbuf);
       const ConstMap<A> Vm = V.template rows<A>(n, 0, cols, vbuf);
       scores.resize(rows, cols);
-      scores.noalias() = A(p.scale) * Qm * Km.transpose();
+      gemm(Qm, false, Km, true, A(p.scale), A(0), scores.data(), cols);
       mask_scores<T, A>(scores.data(), rows, cols, n, r0, mask, mask_off, p.is_causal);
       for (int64_t i = 0; i < rows; ++i) {
         auto row = scores.row(i).array();
@@ -189,8 +228,9 @@ void forward_impl(const Tensor& out, const Tensor& lse, const Tensor& q, const T
         dropout_factors(z.data(), rows, cols, n, r0, L, S, p);
         scores.array() *= z.array();
       }
-      o.noalias() = scores * Vm;
-      if (cols == 0) o.setZero(rows, Ev);
+      o.resize(rows, Ev);
+      if (cols == 0) o.setZero();
+      gemm(scores, false, Vm, false, A(1), A(0), o.data(), Ev);
       store_rows<T, A>(out, n, r0, o.data(), rows);
     }
   });
@@ -226,11 +266,11 @@ void backward_impl(const Tensor& dq, const Tensor& dk, const Tensor& dv, const T
         const ConstMap<A> Qm = Q.template rows<A>(n, r0, rows, qbuf);
         const ConstMap<A> dOm = DO.template rows<A>(n, r0, rows, dobuf);
         const ConstMap<A> Om = O.template rows<A>(n, r0, rows, obuf);
-        const auto Kc = Km.topRows(cols);
-        const auto Vc = Vm.topRows(cols);
+        const ConstMap<A> Kc(Km.data(), cols, E, Eigen::OuterStride<>(Km.outerStride()));
+        const ConstMap<A> Vc(Vm.data(), cols, Ev, Eigen::OuterStride<>(Vm.outerStride()));
         P.resize(rows, cols);
         // The probabilities again, from the scores and the saved logsumexp.
-        P.noalias() = scale * Qm * Kc.transpose();
+        gemm(Qm, false, Kc, true, scale, A(0), P.data(), cols);
         mask_scores<T, A>(P.data(), rows, cols, n, r0, mask, mask_off, p.is_causal);
         for (int64_t i = 0; i < rows; ++i) {
           const A l = lse_p[n * L + r0 + i];
@@ -242,17 +282,17 @@ void backward_impl(const Tensor& dq, const Tensor& dk, const Tensor& dv, const T
         }
         // dP = dO V^T (through dropout's factors); D_i = sum_j P_ij dP_ij = dO_i . O_i.
         dP.resize(rows, cols);
-        dP.noalias() = dOm * Vc.transpose();
+        gemm(dOm, false, Vc, true, A(1), A(0), dP.data(), cols);
         if (dropout) {
           z.resize(rows, cols);
           dropout_factors(z.data(), rows, cols, n, r0, L, S, p);
           dP.array() *= z.array();
           if (dv.defined()) {
             Pd = (P.array() * z.array()).matrix();
-            dV.topRows(cols).noalias() += Pd.transpose() * dOm;
+            gemm(Pd, true, dOm, false, A(1), A(1), dV.data(), Ev);
           }
         } else if (dv.defined()) {
-          dV.topRows(cols).noalias() += P.transpose() * dOm;
+          gemm(P, true, dOm, false, A(1), A(1), dV.data(), Ev);
         }
         D = (dOm.array() * Om.array()).rowwise().sum();
         // dS = P * (dP - D), into dP.
@@ -264,10 +304,12 @@ void backward_impl(const Tensor& dq, const Tensor& dk, const Tensor& dv, const T
               m[i * S + j] = cast_value<T>(j < cols ? dP(i, j) : A(0));
         }
         if (dq.defined()) {
-          dQ.noalias() = scale * dP * Kc;
+          dQ.resize(rows, E);
+          if (cols == 0) dQ.setZero();
+          gemm(dP, false, Kc, false, scale, A(0), dQ.data(), E);
           store_rows<T, A>(dq, n, r0, dQ.data(), rows);
         }
-        if (dk.defined()) dK.topRows(cols).noalias() += scale * dP.transpose() * Qm;
+        if (dk.defined()) gemm(dP, true, Qm, false, scale, A(1), dK.data(), E);
       }
       if (dk.defined()) store_rows<T, A>(dk, n, 0, dK.data(), S);
       if (dv.defined()) store_rows<T, A>(dv, n, 0, dV.data(), S);

@@ -35,7 +35,7 @@ namespace anvil {
   ANVIL_POOL_OPS(X)      \
   ANVIL_NORM_OPS(X)      \
   ANVIL_LOSS_OPS(X)      \
-  ANVIL_OPTIM_OPS(X)      \
+  ANVIL_OPTIM_OPS(X)     \
   ANVIL_ATTENTION_OPS(X)
 
 enum class OpId : uint16_t {

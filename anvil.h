@@ -2,6 +2,7 @@
 #pragma once
 
 #include "autograd/autograd.h"
+#include "autograd/functions/attention.h"
 #include "autograd/functions/binary.h"
 #include "autograd/functions/conv.h"
 #include "autograd/functions/index.h"

@@ -6,6 +6,7 @@
 
 #include <type_traits>
 
+#include "tensor/ops/attention.h"
 #include "tensor/ops/binary.h"
 #include "tensor/ops/conv.h"
 #include "tensor/ops/copy.h"
@@ -34,7 +35,8 @@ namespace anvil {
   ANVIL_POOL_OPS(X)      \
   ANVIL_NORM_OPS(X)      \
   ANVIL_LOSS_OPS(X)      \
-  ANVIL_OPTIM_OPS(X)
+  ANVIL_OPTIM_OPS(X)     \
+  ANVIL_ATTENTION_OPS(X)
 
 enum class OpId : uint16_t {
 #define ANVIL_OP_ENUM(name, sig) name,

@@ -31,7 +31,7 @@ struct DataLoaderOptions {
   bool drop_last = false;
   bool pin_memory = false;          // batches in page-locked memory (when a CUDA device exists)
   bool persistent_workers = false;  // keep the threads between epochs
-  CollateFn collate_fn;             // unset: default_collate
+  CollateFn collate_fn = {};        // unset: default_collate
 };
 
 // Where a run stands, for checkpoints: the sampler's epoch and the batches of it already yielded.

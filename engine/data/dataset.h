@@ -47,11 +47,11 @@ using Indices = std::variant<std::monostate, int64_t, std::vector<int64_t>>;
 // MMEngine's BaseDataset arguments (ann_file, data_prefix, filter_cfg, serialize_data and
 // max_refetch have no use for the binary readers here).
 struct DatasetOptions {
-  std::string data_root;
+  std::string data_root = {};
   std::string split = "train";  // the readers' split: "train" or "test" (MMPretrain's key)
-  Metainfo metainfo;            // overrides the dataset's own metainfo key by key
-  Pipeline pipeline;
-  Indices indices;
+  Metainfo metainfo = {};       // overrides the dataset's own metainfo key by key
+  Pipeline pipeline = {};
+  Indices indices = {};
   bool test_mode = false;
   bool lazy_init = false;  // false: full_init() in the constructor
 };

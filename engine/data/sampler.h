@@ -32,8 +32,8 @@ uint64_t random_seed();
 
 struct DefaultSamplerOptions {
   bool shuffle = true;
-  std::optional<uint64_t> seed;  // unset: random_seed()
-  bool round_up = true;          // repeat indices so every rank gets ceil(N / world_size)
+  std::optional<uint64_t> seed = {};  // unset: random_seed()
+  bool round_up = true;               // repeat indices so every rank gets ceil(N / world_size)
   int64_t rank = 0;
   int64_t world_size = 1;
 };
@@ -64,7 +64,7 @@ class DefaultSampler : public Sampler {
 
 struct InfiniteSamplerOptions {
   bool shuffle = true;
-  std::optional<uint64_t> seed;  // unset: random_seed()
+  std::optional<uint64_t> seed = {};  // unset: random_seed()
   int64_t rank = 0;
   int64_t world_size = 1;
 };

@@ -30,7 +30,7 @@ class Compose : public Transform {
 };
 
 struct RandomCropOptions {
-  std::vector<int64_t> size;  // {h, w}, or {s} for a square
+  std::vector<int64_t> size = {};  // {h, w}, or {s} for a square
   std::vector<int64_t>
       padding;                 // {}, {all}, {left/right, top/bottom} or {left, top, right, bottom}
   bool pad_if_needed = false;  // pad each side by what the image lacks of `size`
@@ -69,7 +69,7 @@ class RandomFlip : public Transform {
 // Bilinear resizing as torch.nn.functional.interpolate(mode="bilinear", align_corners=False)
 // without antialiasing; u8 results are rounded (half to even) as torchvision rounds them.
 struct ResizeOptions {
-  std::vector<int64_t> size;  // {h, w}, or {s}: the shorter edge becomes s, keeping the ratio
+  std::vector<int64_t> size = {};  // {h, w}, or {s}: the shorter edge becomes s, keeping the ratio
 };
 
 class Resize : public Transform {
@@ -83,7 +83,7 @@ class Resize : public Transform {
 };
 
 struct RandomResizedCropOptions {
-  std::vector<int64_t> size;  // {h, w} or {s}
+  std::vector<int64_t> size = {};  // {h, w} or {s}
   std::array<double, 2> scale = {0.08, 1.0};
   std::array<double, 2> ratio = {3.0 / 4.0, 4.0 / 3.0};
 };
@@ -102,8 +102,8 @@ class RandomResizedCrop : public Transform {
 };
 
 struct NormalizeOptions {
-  std::vector<double> mean;  // one value, or one per channel
-  std::vector<double> std;
+  std::vector<double> mean = {};  // one value, or one per channel
+  std::vector<double> std = {};
 };
 
 class Normalize : public Transform {

@@ -31,10 +31,10 @@ class Compose : public Transform {
 
 struct RandomCropOptions {
   std::vector<int64_t> size = {};  // {h, w}, or {s} for a square
-  std::vector<int64_t>
-      padding;                 // {}, {all}, {left/right, top/bottom} or {left, top, right, bottom}
-  bool pad_if_needed = false;  // pad each side by what the image lacks of `size`
-  double fill = 0;             // for padding_mode "constant"
+  // {}, {all}, {left/right, top/bottom} or {left, top, right, bottom}
+  std::vector<int64_t> padding = {};
+  bool pad_if_needed = false;             // pad each side by what the image lacks of `size`
+  double fill = 0;                        // for padding_mode "constant"
   std::string padding_mode = "constant";  // "constant", "edge", "reflect" or "symmetric"
 };
 

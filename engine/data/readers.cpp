@@ -21,10 +21,12 @@ std::vector<uint8_t> read_file_bytes(const fs::path& path) {
   int n;
   while ((n = gzread(file, chunk.data(), unsigned(chunk.size()))) > 0)
     bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + n);
+  // A truncated member is not a read error for gzread: it is only left in gzerror's code.
   int code = Z_OK;
-  const std::string message = n < 0 ? gzerror(file, &code) : "";
+  const std::string message = gzerror(file, &code);
   gzclose(file);
-  ANVIL_CHECK(n == 0, "{}: corrupt or truncated gzip data ({})", path.string(), message);
+  ANVIL_CHECK(n == 0 && code == Z_OK, "{}: corrupt or truncated gzip data ({})", path.string(),
+              message);
   return bytes;
 }
 

@@ -147,7 +147,7 @@ TEST_F(DataReaders, MetainfoArgumentOverridesTheClassDefault) {
 
 TEST_F(DataReaders, Cifar10Errors) {
   testing::expect_error([&] { Cifar10Dataset({.data_root = dir_.string()}); },
-                        {"CIFAR-10", dir_.string(), "data_batch_1.bin", "test_batch.bin",
+                        {"CIFAR-10", dir_.string(), "data_batch_1.bin", "data_batch_5.bin",
                          "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", "tar xzf"});
   testing::expect_error([&] { Cifar10Dataset({.data_root = dir_.string(), .split = "val"}); },
                         {"split", "\"val\""});

@@ -309,6 +309,37 @@ TEST(DataLoaderTest, AbandonedPassesStopCleanly) {
   }
 }
 
+// Counts the samples loaded.
+class Counting : public Transform {
+ public:
+  explicit Counting(std::atomic<int>& count) : count_(count) {}
+  void apply(Sample& s, Rng& rng) const override { ++count_; }
+  std::string name() const override { return "Counting"; }
+
+ private:
+  std::atomic<int>& count_;
+};
+
+int wait_for(const std::atomic<int>& count, int expected) {
+  for (int k = 0; k < 10000 && count.load() < expected; ++k)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return count.load();
+}
+
+TEST(DataLoaderTest, PrefetchesWorkersTimesFactorBatchesAhead) {
+  std::atomic<int> loaded = 0;
+  auto ds = std::make_shared<ToyDataset>(
+      40, DatasetOptions{.pipeline = {std::make_shared<Counting>(loaded)}});
+  DataLoader loader(ds, nullptr, {.batch_size = 2, .num_workers = 2, .prefetch_factor = 2});
+  auto it = loader.begin();  // batch 0 is yielded; batches 1..4 (2 workers x 2) are in flight
+  EXPECT_EQ(wait_for(loaded, 10), 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(loaded.load(), 10);  // and no further ahead
+  ++it;
+  EXPECT_EQ(wait_for(loaded, 12), 12);
+  EXPECT_EQ(ids(it->indices), (std::vector<int64_t>{2, 3}));
+}
+
 TEST(DataLoaderTest, ResumesMidEpochWithoutReplaying) {
   auto ds = std::make_shared<ToyDataset>(10, DatasetOptions{.pipeline = augment()});
   auto make = [&] {

@@ -364,6 +364,23 @@ TEST(DataLoaderTest, ResumesMidEpochWithoutReplaying) {
   EXPECT_EQ(rest, std::vector<std::vector<float>>(expected.begin() + 2, expected.end()));
   EXPECT_EQ(resumed->state().iteration, 4);
   EXPECT_EQ(all_batches(*resumed).size(), 4u);  // the next pass starts at 0 again
+
+  // An endless stream (IterBasedTrainLoop) resumes at its iteration the same way.
+  auto endless = [&] {
+    return std::make_unique<DataLoader>(
+        ds, std::make_shared<InfiniteSampler>(*ds, InfiniteSamplerOptions{.seed = 4}),
+        DataLoaderOptions{.batch_size = 4, .num_workers = 1});
+  };
+  auto first = endless();
+  std::vector<std::vector<float>> stream;
+  for (Batch& b : *first) {
+    stream.push_back(b.inputs.to_vector<float>());
+    if (stream.size() == 6) break;
+  }
+  auto later = endless();
+  later->load_state({.epoch = 0, .iteration = 3});
+  auto it = later->begin();
+  for (size_t k = 3; k < 6; ++k, ++it) EXPECT_EQ(it->inputs.to_vector<float>(), stream[k]);
 }
 
 }  // namespace

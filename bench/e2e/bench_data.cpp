@@ -19,14 +19,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Five data_batch files of 2,000 records each, made once per process.
-const std::string& cifar_dir() {
-  static const std::string dir = [] {
+// Five data_batch files of 2,000 records each, made once per process and removed at exit.
+struct CifarFiles {
+  CifarFiles() {
     std::string tmpl = (fs::temp_directory_path() / "anvil_bench_data_XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir = tmpl;
     uint32_t state = 1;
     for (int b = 1; b <= 5; ++b) {
-      std::ofstream out(fs::path(tmpl) / ("data_batch_" + std::to_string(b) + ".bin"),
+      std::ofstream out(fs::path(dir) / ("data_batch_" + std::to_string(b) + ".bin"),
                         std::ios::binary);
       std::vector<char> record(3073);
       for (int r = 0; r < 2000; ++r) {
@@ -35,10 +36,14 @@ const std::string& cifar_dir() {
         out.write(record.data(), std::streamsize(record.size()));
       }
     }
-    std::atexit([] { fs::remove_all(dir); });
-    return tmpl;
-  }();
-  return dir;
+  }
+  ~CifarFiles() { fs::remove_all(dir); }
+  std::string dir;
+};
+
+const std::string& cifar_dir() {
+  static const CifarFiles files;
+  return files.dir;
 }
 
 std::shared_ptr<Dataset> augmented_cifar() {

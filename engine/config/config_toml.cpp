@@ -200,45 +200,44 @@ std::vector<std::string_view> split_top_level(std::string_view s) {
 
 Config Config::parse_option_value(std::string_view text, const ConfigLocation& location) {
   text = trim(text);
-  Config out;
-  // A TOML literal: 0.01, 3, true, [0.5, 0.5], {a = 1}, "x", 'x'.
+  // A TOML literal: 0.01, 3, true, [0.5, 0.5], {a = 1}, "x", 'x' (a date reads as a string).
   try {
     std::istringstream stream(fmt::format("v = {}\n", text));
     toml::value parsed = toml::parse(stream, location.file);
-    if (parsed.as_table().size() == 1) out = ConfigReader::convert(parsed.at("v"), location.file);
+    if (parsed.as_table().size() == 1) {
+      Config out = ConfigReader::convert(parsed.at("v"), location.file);
+      ConfigReader::relocate(out, location);
+      return out;
+    }
   } catch (const std::exception&) {
   }
-  if (out.is_null()) {
-    // MMEngine's DictAction: int, float, true/false in any case, None, lists a,b / [a,b] / (a,b).
-    bool bracketed = text.size() >= 2 && ((text.front() == '[' && text.back() == ']') ||
-                                          (text.front() == '(' && text.back() == ')'));
-    std::vector<std::string_view> parts =
-        split_top_level(bracketed ? text.substr(1, text.size() - 2) : text);
-    int64_t i;
-    double d;
-    const char* end = text.data() + text.size();
-    if (bracketed || parts.size() > 1) {
-      out.value_ = Array();
-      if (!(bracketed && trim(parts[0]).empty() && parts.size() == 1)) {
-        for (std::string_view part : parts) {
-          std::get<Array>(out.value_).push_back(parse_option_value(part, location));
-        }
-      }
-    } else if (std::from_chars(text.data(), end, i).ptr == end && !text.empty()) {
-      out.value_ = i;
-    } else if (std::from_chars(text.data(), end, d).ptr == end && !text.empty()) {
-      out.value_ = d;
-    } else if (iequals(text, "true") || iequals(text, "false")) {
-      out.value_ = iequals(text, "true");
-    } else if (text == "None") {
-      return Config();
-    } else {
-      if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
-          text.back() == text.front()) {
-        text = text.substr(1, text.size() - 2);
-      }
-      out.value_ = std::string(text);
+  // Else MMEngine's DictAction: lists a,b / [a,b] / (a,b), int, float, true/false in any case,
+  // None, and anything else a string.
+  bool bracketed = text.size() >= 2 && ((text.front() == '[' && text.back() == ']') ||
+                                        (text.front() == '(' && text.back() == ')'));
+  std::string_view inner = bracketed ? text.substr(1, text.size() - 2) : text;
+  std::vector<std::string_view> parts = split_top_level(inner);
+  int64_t i = 0;
+  double d = 0;
+  const char* end = text.data() + text.size();
+  Config out;
+  if (bracketed || parts.size() > 1) {
+    Array& array = out.value_.emplace<Array>();
+    if (!trim(inner).empty()) {
+      for (std::string_view part : parts) array.push_back(parse_option_value(part, location));
     }
+  } else if (!text.empty() && std::from_chars(text.data(), end, i).ptr == end) {
+    out.value_ = i;
+  } else if (!text.empty() && std::from_chars(text.data(), end, d).ptr == end) {
+    out.value_ = d;
+  } else if (iequals(text, "true") || iequals(text, "false")) {
+    out.value_ = iequals(text, "true");
+  } else if (text != "None") {
+    if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
+        text.back() == text.front()) {
+      text = text.substr(1, text.size() - 2);
+    }
+    out.value_ = std::string(text);
   }
   ConfigReader::relocate(out, location);
   return out;

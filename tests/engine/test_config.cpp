@@ -276,6 +276,43 @@ TEST(Config, BuiltInCppAndRoundTrips) {
   EXPECT_EQ(cfg["model"].without("type").size(), 5u);
 }
 
+TEST(Config, MergeFromCpp) {
+  Config base = Config::table({{"model", Config::table({{"type", "ResNet"}, {"depth", 50}})},
+                               {"hooks", Config::array({1, 2})}});
+  base.merge(Config::table({
+      {"model", Config::table({{"depth", 18}})},
+      {"hooks", Config::array({3})},
+      {"new", Config::table({{"_delete_", true}, {"x", Config::table({{"_delete_", false}})}})},
+  }));
+  EXPECT_EQ(base, Config::table({{"model", Config::table({{"type", "ResNet"}, {"depth", 18}})},
+                                 {"hooks", Config::array({3})},
+                                 {"new", Config::table({{"x", Config::table()}})}}));
+  EXPECT_EQ(base.at("new.x").path(), "new.x");
+  base.merge(Config::table({{"model", Config::table({{"_delete_", true}, {"type", "MLP"}})}}));
+  EXPECT_EQ(base["model"], Config::table({{"type", "MLP"}}));
+  expect_error(
+      [&] {
+        base.merge(Config::table({{"model", Config::table({{"_delete_", 1}})}}));
+      },
+      {"model._delete_: expected a boolean, got integer 1"});
+  expect_error([&] { Config::table({{"a", 1}, {"a", 2}}); }, {"duplicate key 'a'"});
+}
+
+TEST(Config, PrettyText) {
+  Config cfg = Config::from_string(
+      "seed = 1\nparam_scheduler = [{type = \"LinearLR\"}]\n[model]\ntype = \"ResNet\"\n");
+  EXPECT_EQ(cfg.pretty_text(),
+            "seed = 1\n"
+            "param_scheduler = [\n"
+            "    {\n"
+            "        type = \"LinearLR\"\n"
+            "    }\n"
+            "]\n"
+            "model = {\n"
+            "    type = \"ResNet\"\n"
+            "}\n");
+}
+
 TEST_F(ConfigFiles, DumpToFileIsAtomicAndReadsBack) {
   Config cfg = Config::from_file(write("a.toml", "x = 1.5\n[m]\ny = \"z\"\n"));
   fs::path out = dir_ / "merged.toml";

@@ -7,6 +7,7 @@
 #include "common/op_test.h"
 #include "engine/registry/registries.h"
 #include "nn/models/resnet.h"
+#include "nn/modules/linear.h"
 #include "nn/optim/adam.h"
 #include "nn/optim/sgd.h"
 #include "tensor/ops/factory.h"
@@ -40,6 +41,13 @@ ANVIL_REGISTER(SHAPES, "Square", [](const Config& cfg, double scale) {
 });
 ANVIL_REGISTER(SHAPES, "Broken", [](const Config&, double) -> std::shared_ptr<Shape> {
   throw std::runtime_error("no broken shapes today");
+});
+
+// A user program adding its own model to libanvil's MODELS while it loads.
+ANVIL_REGISTER(MODELS, "TestLinear", [](const Config& cfg) {
+  cfg.check_keys({"in_features", "out_features"});
+  return std::make_shared<nn::Linear>(cfg.get<int64_t>("in_features"),
+                                      cfg.get<int64_t>("out_features"));
 });
 
 TEST(Registry, BuildsByType) {
@@ -84,6 +92,10 @@ TEST(Registry, EngineRegistriesAreDeclared) {
   EXPECT_EQ(VISBACKENDS.name(), "VISBACKENDS");
   for (const char* type : {"SGD", "Adam", "AdamW"}) EXPECT_TRUE(OPTIMIZERS.contains(type)) << type;
   EXPECT_TRUE(MODELS.contains("ResNet"));
+  auto linear = std::dynamic_pointer_cast<nn::Linear>(MODELS.build(
+      Config::table({{"type", "TestLinear"}, {"in_features", 3}, {"out_features", 2}})));
+  ASSERT_TRUE(linear);
+  EXPECT_EQ(linear->weight.size(0), 2);
 }
 
 TEST(Registry, BuildsSGDFromAConfig) {

@@ -376,7 +376,7 @@ Config& Config::push_back(Config value) {
 }
 
 bool Config::erase(std::string_view key) {
-  items();
+  items();  // a type error unless this is a table
   auto& table = std::get<Table>(value_);
   auto it = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == key; });
   if (it == table.end()) return false;
@@ -451,7 +451,7 @@ struct ConfigMerger {
 
 void Config::merge(const Config& child) {
   if (is_null()) value_ = Table();
-  items();
+  items();  // a type error unless this is a table
   ConfigMerger::merge(*this, child, false);
   ConfigMerger::strip_delete_keys(*this);
   set_path(path_);
@@ -459,7 +459,7 @@ void Config::merge(const Config& child) {
 
 void Config::merge_from_options(const std::vector<std::string>& options) {
   if (is_null()) value_ = Table();
-  items();
+  items();  // a type error unless this is a table
   for (const std::string& option : options) {
     size_t eq = option.find('=');
     ConfigLocation location{fmt::format("--cfg-options {}", option)};

@@ -4,9 +4,9 @@ namespace anvil::engine {
 
 // constinit: ready before any static registration in any library or program runs.
 constinit Registry<nn::Module> MODELS{"MODELS"};
-constinit Registry<BaseDataset> DATASETS{"DATASETS"};
+constinit Registry<Dataset> DATASETS{"DATASETS"};
 constinit Registry<Transform> TRANSFORMS{"TRANSFORMS"};
-constinit Registry<Sampler, std::shared_ptr<BaseDataset>> DATA_SAMPLERS{"DATA_SAMPLERS"};
+constinit Registry<Sampler, const Dataset&> DATA_SAMPLERS{"DATA_SAMPLERS"};
 constinit Registry<optim::Optimizer, std::vector<optim::ParamGroup>> OPTIMIZERS{"OPTIMIZERS"};
 constinit Registry<OptimWrapper, std::shared_ptr<optim::Optimizer>> OPTIM_WRAPPERS{
     "OPTIM_WRAPPERS"};

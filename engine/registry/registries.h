@@ -2,8 +2,10 @@
 // build through them; libanvil registers its own types when it loads (optimizers, ResNets) and
 // users register theirs from their programs (ANVIL_REGISTER in any .cpp).
 //
-// The extra factory arguments are what the builder has besides the table: an optimizer gets the
-// parameter groups, a scheduler the optimizer wrapper it drives, a loop its runner.
+// The extra factory arguments are what the builder has besides the table: a sampler gets its
+// dataset, an optimizer the parameter groups, a scheduler the optimizer wrapper it drives, a loop
+// its runner. The engine types are only declared here: engine/data defines Dataset, Transform and
+// Sampler (BaseDataset and the Concat/Repeat wrappers all register as Dataset).
 #pragma once
 
 #include <filesystem>
@@ -16,7 +18,7 @@
 
 namespace anvil::engine {
 
-class BaseDataset;
+class Dataset;
 class Transform;
 class Sampler;
 class OptimWrapper;
@@ -29,9 +31,9 @@ class Runner;
 
 // A model entry returns the nn::Module (the Runner's models derive from it).
 extern Registry<nn::Module> MODELS;
-extern Registry<BaseDataset> DATASETS;
+extern Registry<Dataset> DATASETS;
 extern Registry<Transform> TRANSFORMS;
-extern Registry<Sampler, std::shared_ptr<BaseDataset>> DATA_SAMPLERS;
+extern Registry<Sampler, const Dataset&> DATA_SAMPLERS;
 // `type = "SGD", lr = 0.1, momentum = 0.9` over the given parameter groups.
 extern Registry<optim::Optimizer, std::vector<optim::ParamGroup>> OPTIMIZERS;
 extern Registry<OptimWrapper, std::shared_ptr<optim::Optimizer>> OPTIM_WRAPPERS;

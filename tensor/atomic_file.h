@@ -9,7 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "tensor/error.h"
+
 namespace anvil {
+
+// A file could not be created, written, renamed or synced (the message carries the OS's reason).
+class IOError : public Error {
+ public:
+  using Error::Error;
+};
 
 class AtomicFile {
  public:

@@ -39,12 +39,6 @@ class OutOfMemoryError : public Error {
   using Error::Error;
 };
 
-// A file could not be created, written, renamed or read (the message carries the OS's reason).
-class IOError : public Error {
- public:
-  using Error::Error;
-};
-
 // A violated invariant inside anvil: a bug in anvil, not in the caller.
 class InternalError : public Error {
  public:
@@ -54,20 +48,20 @@ class InternalError : public Error {
 }  // namespace anvil
 
 // ANVIL_CHECK(cond, "fmt", args...) throws ValueError with the formatted message.
-#define ANVIL_CHECK(cond, ...)                                        \
-  do {                                                                \
+#define ANVIL_CHECK(cond, ...)                                    \
+  do {                                                            \
     if (!(cond)) throw ::anvil::ValueError(fmt::format(__VA_ARGS__)); \
   } while (0)
 
-#define ANVIL_CHECK_INDEX(cond, ...)                                  \
-  do {                                                                \
+#define ANVIL_CHECK_INDEX(cond, ...)                              \
+  do {                                                            \
     if (!(cond)) throw ::anvil::IndexError(fmt::format(__VA_ARGS__)); \
   } while (0)
 
-#define ANVIL_INTERNAL_ASSERT(cond)                                                                \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      throw ::anvil::InternalError(                                                                \
-          fmt::format("internal error: {} failed at {}:{} (a bug in anvil, please report)", #cond, \
-                      __FILE__, __LINE__));                                                        \
+#define ANVIL_INTERNAL_ASSERT(cond)                                                          \
+  do {                                                                                       \
+    if (!(cond))                                                                             \
+      throw ::anvil::InternalError(                                                          \
+          fmt::format("internal error: {} failed at {}:{} (a bug in anvil, please report)", \
+                      #cond, __FILE__, __LINE__));                                           \
   } while (0)

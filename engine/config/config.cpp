@@ -5,11 +5,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <unistd.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <system_error>
+
+#include "tensor/atomic_file.h"
 
 namespace anvil::engine {
 
@@ -599,25 +600,7 @@ std::string Config::dump() const {
 }
 
 void Config::dump(const std::filesystem::path& path) const {
-  std::string text = dump();
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".tmp{}", ::getpid());
-  // fsync before the rename, so that a crash leaves the old file or the whole new one.
-  std::FILE* file = std::fopen(tmp.c_str(), "wb");
-  bool ok = file != nullptr && std::fwrite(text.data(), 1, text.size(), file) == text.size() &&
-            std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-  if (file != nullptr) ok = std::fclose(file) == 0 && ok;
-  if (!ok) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw ConfigError(fmt::format("cannot write config to {}", tmp.string()));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw ConfigError(fmt::format("cannot write config to {}: rename failed", path.string()));
-  }
+  write_file_atomically(path.string(), dump(), "Config::dump");
 }
 
 std::string Config::pretty_text() const {

@@ -2,54 +2,40 @@
 // torch.optim's and torchvision's argument names.
 #include <fmt/format.h>
 
+#include "engine/optim/default_constructor.h"
 #include "engine/registry/registries.h"
 #include "nn/models/resnet.h"
-#include "nn/optim/adam.h"
-#include "nn/optim/sgd.h"
 
 namespace anvil::engine {
 namespace {
 
-ANVIL_REGISTER(OPTIMIZERS, "SGD", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
-  cfg.check_keys({"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"});
-  optim::SGDOptions o;
-  o.lr = cfg.get_or("lr", o.lr);
-  o.momentum = cfg.get_or("momentum", o.momentum);
-  o.dampening = cfg.get_or("dampening", o.dampening);
-  o.weight_decay = cfg.get_or("weight_decay", o.weight_decay);
-  o.nesterov = cfg.get_or("nesterov", o.nesterov);
-  o.maximize = cfg.get_or("maximize", o.maximize);
-  return std::make_shared<optim::SGD>(std::move(groups), o);
-});
-
-// Adam's and AdamW's keys, as torch.optim names them (betas = [0.9, 0.999]).
-void read_adam(const Config& cfg, optim::AdamOptions& o) {
-  cfg.check_keys({"lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"});
-  o.lr = cfg.get_or("lr", o.lr);
-  if (const Config* betas = cfg.find("betas")) {
-    if (betas->size() != 2) {
-      throw ConfigError(
-          fmt::format("{}: expected two betas, got {}", betas->where(), betas->describe()));
+// torch.optim's keys (betas = [0.9, 0.999], flags as booleans) onto build_optimizer's options.
+OptimizerConfig optimizer_config(const std::string& type, const Config& cfg) {
+  OptimizerConfig out{type, {}};
+  for (const auto& [key, value] : cfg.items()) {
+    if (key == "betas") {
+      if (value.size() != 2) {
+        throw ConfigError(
+            fmt::format("{}: expected two betas, got {}", value.where(), value.describe()));
+      }
+      out.options["beta1"] = value[0].as_double();
+      out.options["beta2"] = value[1].as_double();
+    } else {
+      out.options[key] =
+          value.kind() == Config::Kind::boolean ? double(value.as_bool()) : value.as_double();
     }
-    o.beta1 = (*betas)[0].as_double();
-    o.beta2 = (*betas)[1].as_double();
   }
-  o.eps = cfg.get_or("eps", o.eps);
-  o.weight_decay = cfg.get_or("weight_decay", o.weight_decay);
-  o.amsgrad = cfg.get_or("amsgrad", o.amsgrad);
-  o.maximize = cfg.get_or("maximize", o.maximize);
+  return out;
 }
 
-ANVIL_REGISTER(OPTIMIZERS, "Adam", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
-  optim::AdamOptions o;
-  read_adam(cfg, o);
-  return std::make_shared<optim::Adam>(std::move(groups), o);
+ANVIL_REGISTER(OPTIMIZERS, "SGD", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
+  return std::shared_ptr(build_optimizer(optimizer_config("SGD", cfg), std::move(groups)));
 });
-
+ANVIL_REGISTER(OPTIMIZERS, "Adam", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
+  return std::shared_ptr(build_optimizer(optimizer_config("Adam", cfg), std::move(groups)));
+});
 ANVIL_REGISTER(OPTIMIZERS, "AdamW", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
-  optim::AdamWOptions o;
-  read_adam(cfg, o);
-  return std::make_shared<optim::AdamW>(std::move(groups), o);
+  return std::shared_ptr(build_optimizer(optimizer_config("AdamW", cfg), std::move(groups)));
 });
 
 ANVIL_REGISTER(MODELS, "ResNet", [](const Config& cfg) -> std::shared_ptr<nn::Module> {

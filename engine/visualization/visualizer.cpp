@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/registry/registries.h"
 #include "engine/visualization/png.h"
 #include "tensor/error.h"
 
@@ -95,20 +96,28 @@ void TensorboardVisBackend::add_image(const std::string& name, const Tensor& ima
   writer().add_image(name, image, step);
 }
 
-std::shared_ptr<VisBackend> make_vis_backend(const std::string& type, const std::string& save_dir) {
-  if (type == "LocalVisBackend") return std::make_shared<LocalVisBackend>(save_dir);
-  if (type == "TensorboardVisBackend") return std::make_shared<TensorboardVisBackend>(save_dir);
-  throw ValueError(fmt::format(
-      "unknown visualization backend '{}': expected LocalVisBackend or TensorboardVisBackend",
-      type));
-}
+ANVIL_REGISTER(VISBACKENDS, "LocalVisBackend",
+               [](const Config& cfg, std::filesystem::path save_dir) {
+                 cfg.check_keys({"img_save_dir", "config_save_file", "scalar_save_file"});
+                 LocalVisBackendOptions o;
+                 o.img_save_dir = cfg.get_or("img_save_dir", o.img_save_dir);
+                 o.config_save_file = cfg.get_or("config_save_file", o.config_save_file);
+                 o.scalar_save_file = cfg.get_or("scalar_save_file", o.scalar_save_file);
+                 return std::make_shared<LocalVisBackend>(save_dir.string(), o);
+               });
+
+ANVIL_REGISTER(VISBACKENDS, "TensorboardVisBackend",
+               [](const Config& cfg, std::filesystem::path save_dir) {
+                 cfg.check_keys({});
+                 return std::make_shared<TensorboardVisBackend>(save_dir.string());
+               });
 
 // ---- Visualizer ------------------------------------------------------------------------------
 
-Visualizer::Visualizer(std::string save_dir, const std::vector<std::string>& backend_types,
-                       int rank)
+Visualizer::Visualizer(std::string save_dir, const std::vector<Config>& vis_backends, int rank)
     : save_dir_(std::move(save_dir)), rank_(rank) {
-  for (const std::string& type : backend_types) add_backend(make_vis_backend(type, backend_dir()));
+  for (const Config& b : vis_backends) add_backend(VISBACKENDS.build(b, backend_dir()));
+  if (vis_backends.empty()) add_backend(std::make_shared<LocalVisBackend>(backend_dir()));
 }
 
 Visualizer::~Visualizer() {

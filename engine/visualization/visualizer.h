@@ -2,7 +2,8 @@
 // scalars, the config and images go to every backend. LocalVisBackend writes
 // <save_dir>/scalars.json (JSON lines, one object per call with its "step"), config.toml and
 // vis_image/<name>_<step>.png; TensorboardVisBackend writes an event file TensorBoard reads.
-// Backends create their directory on first use, as MMEngine's do lazily.
+// Backends create their directory on first use, as MMEngine's do lazily. Without backends a
+// Visualizer has a LocalVisBackend, as the runner's default.
 //
 //   engine::Visualizer vis(log_dir);                   // backends in log_dir/vis_data
 //   vis.add_backend(std::make_shared<engine::TensorboardVisBackend>(vis.backend_dir()));
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/config/config.h"
 #include "engine/visualization/tensorboard.h"
 #include "tensor/tensor.h"
 
@@ -72,16 +74,12 @@ class TensorboardVisBackend final : public VisBackend {
   std::unique_ptr<EventWriter> writer_;
 };
 
-// A backend by its registered name ("LocalVisBackend", "TensorboardVisBackend"); an unknown name
-// is an error listing the known ones.
-std::shared_ptr<VisBackend> make_vis_backend(const std::string& type, const std::string& save_dir);
-
 class Visualizer {
  public:
-  // Backends of `backend_types` are made in save_dir/vis_data (MMEngine's layout). Only rank 0
+  // `vis_backends` are config tables built through VISBACKENDS ({type = "LocalVisBackend"},
+  // {type = "TensorboardVisBackend"}), in save_dir/vis_data (MMEngine's layout). Only rank 0
   // records (the others' calls do nothing), as MMEngine's master_only methods.
-  explicit Visualizer(std::string save_dir,
-                      const std::vector<std::string>& backend_types = {"LocalVisBackend"},
+  explicit Visualizer(std::string save_dir, const std::vector<Config>& vis_backends = {},
                       int rank = 0);
   ~Visualizer();
   Visualizer(const Visualizer&) = delete;

@@ -157,7 +157,7 @@ TEST(TensorBoard, EventBytesEqualProtobufs) {
 TEST(TensorBoard, BackendWritesAFileTheReaderDecodes) {
   const fs::path dir = temp_dir("tb");
   {
-    Visualizer vis(dir.string(), {"TensorboardVisBackend"});
+    Visualizer vis(dir.string(), {Config::table({{"type", "TensorboardVisBackend"}})});
     vis.add_scalars({{"loss", 2.25}, {"lr", 0.1}}, 7);
     vis.add_scalar("acc", 0.875, 8);
     vis.add_config("model = \"ResNet\"");
@@ -233,20 +233,33 @@ TEST(LocalVisBackend, NothingIsWrittenUntilUsedNorOnOtherRanks) {
   {
     Visualizer vis(dir.string());
     EXPECT_FALSE(fs::exists(dir));
-    Visualizer rank1(dir.string(), {"LocalVisBackend"}, /*rank=*/1);
+    Visualizer rank1(dir.string(), {}, /*rank=*/1);
     rank1.add_scalar("loss", 1.0, 1);
     EXPECT_FALSE(fs::exists(dir));
   }
 }
 
-TEST(Visualizer, BackendErrors) {
-  Visualizer vis(temp_dir("errors").string());
-  testing::expect_error([&] { vis.add_backend(make_vis_backend("LocalVisBackend", "x")); },
+TEST(Visualizer, BackendsFromConfigTables) {
+  const fs::path dir = temp_dir("tables");
+  Visualizer vis(
+      dir.string(),
+      {Config::table({{"type", "LocalVisBackend"}, {"scalar_save_file", "metrics.json"}}),
+       Config::table({{"type", "TensorboardVisBackend"}})});
+  vis.add_scalar("loss", 1.5, 2);
+  EXPECT_EQ(read_file(dir / "vis_data" / "metrics.json"), "{\"loss\":1.5,\"step\":2}\n");
+  EXPECT_NE(vis.get_backend("TensorboardVisBackend"), nullptr);
+  testing::expect_error([&] { vis.add_backend(std::make_shared<LocalVisBackend>("x")); },
                         {"'LocalVisBackend'", "already"});
-  testing::expect_error([&] { make_vis_backend("WandbVisBackend", "x"); },
-                        {"WandbVisBackend", "LocalVisBackend", "TensorboardVisBackend"});
-  EXPECT_NE(vis.get_backend("LocalVisBackend"), nullptr);
-  EXPECT_EQ(vis.get_backend("TensorboardVisBackend"), nullptr);
+  testing::expect_error(
+      [&] {
+        Visualizer(dir.string(), {Config::table({{"type", "Wandb"}})});
+      },
+      {"Wandb", "LocalVisBackend", "TensorboardVisBackend"});
+  testing::expect_error(
+      [&] {
+        Visualizer(dir.string(), {Config::table({{"type", "LocalVisBackend"}, {"dir", "x"}})});
+      },
+      {"dir", "scalar_save_file"});
 }
 
 // ---- PNG ----------------------------------------------------------------------------------------

@@ -83,6 +83,12 @@ class VisionNet(nn.Module):
         return self.head(features), self.aux(features)
 
 
+def distance_bias(n):
+    """An additive float mask, -|i - j| / 4 (nearby tokens count more)."""
+    i = torch.arange(n, dtype=torch.float64)
+    return -(i[:, None] - i[None, :]).abs() / 4
+
+
 class TokenNet(nn.Module):
     """Tokens [3, 7] -> class probabilities [3, 4] and binary logits [3, 3]."""
 
@@ -92,8 +98,7 @@ class TokenNet(nn.Module):
         self.norm = nn.LayerNorm(8)
         self.mlp = nn.Sequential(nn.Linear(8, 16), nn.GELU(approximate="tanh"),
                                  nn.Linear(16, 8, bias=False))
-        # The place of a MultiheadAttention(8, 2) residual block on h ("attn"), registered here,
-        # between mlp and rms, once anvil has the layer.
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
         self.rms = RMSNorm(8, eps=1e-6)
         self.conv = nn.Conv1d(8, 6, 3, padding=2, dilation=2, groups=2)
         self.bn = nn.BatchNorm1d(6)
@@ -105,6 +110,11 @@ class TokenNet(nn.Module):
     def forward(self, tokens):
         h = self.norm(self.embed(tokens))
         h = h + self.mlp(h)
+        # Self-attention with a float mask and a key-padding mask (every row keeps some keys),
+        # returning the head-averaged weights too.
+        a, w = self.attn(h, h, h, key_padding_mask=tokens == 0,
+                         attn_mask=distance_bias(h.shape[1]).to(h.dtype))
+        h = h + a + w.mean(-1, keepdim=True)
         c = self.bn(self.act(self.conv(self.rms(h).transpose(1, 2))))
         pooled = self.skip(c).mean(2)
         return self.probs(pooled), self.logits(pooled)

@@ -16,15 +16,10 @@ namespace {
 using testing::Golden;
 using testing::load_golden;
 
+// |a - e| <= tol * (1 + |e|).
 void expect_close(const Tensor& actual, const Tensor& expected, double tol,
                   const std::string& what) {
-  ASSERT_TRUE(actual.defined()) << what << " is undefined";
-  ASSERT_EQ(actual.shape(), expected.shape()) << what;
-  const std::vector<double> a = actual.to_vector<double>(), e = expected.to_vector<double>();
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_LE(std::abs(a[i] - e[i]), tol * (1 + std::abs(e[i])))
-        << what << " element " << i << ": " << a[i] << " vs PyTorch " << e[i];
-  }
+  testing::expect_close(actual, expected, tol, tol, what);
 }
 
 struct MhaCase {

@@ -105,8 +105,9 @@ struct TokenNet : nn::Module {
       "mlp",
       sequential({std::make_shared<nn::Linear>(8, 16), std::make_shared<nn::GELU>(GeluApprox::tanh),
                   std::make_shared<nn::Linear>(16, 8, nn::LinearOptions{.bias = false})}));
-  // The place of a MultiheadAttention(8, 2) residual block on h ("attn"), registered here,
-  // between mlp and rms, once anvil has the layer (the script has the same place).
+  std::shared_ptr<nn::MultiheadAttention> attn =
+      register_module("attn", std::make_shared<nn::MultiheadAttention>(
+                                  8, 2, nn::MultiheadAttentionOptions{.batch_first = true}));
   std::shared_ptr<nn::RMSNorm> rms = register_module(
       "rms", std::make_shared<nn::RMSNorm>(Shape{8}, nn::RMSNormOptions{.eps = 1e-6}));
   std::shared_ptr<nn::Conv1d> conv = register_module(
@@ -123,6 +124,13 @@ struct TokenNet : nn::Module {
   std::pair<Tensor, Tensor> run(const Tensor& tokens) {
     Tensor h = norm->forward(embed->forward(tokens));
     h = h + mlp->forward(h);
+    // Self-attention with a float mask and a key-padding mask (every row keeps some keys),
+    // returning the head-averaged weights too.
+    const Tensor i = arange(h.size(1), h.dtype());
+    const Tensor distance_bias = -(i.unsqueeze(1) - i.unsqueeze(0)).abs() / 4;
+    const auto [a, w] =
+        attn->forward(h, h, h, {.key_padding_mask = eq(tokens, 0), .attn_mask = distance_bias});
+    h = h + a + w.mean({-1}, true);
     const Tensor c = bn->forward(act->forward(conv->forward(rms->forward(h).transpose(1, 2))));
     const Tensor pooled = skip->forward(c).mean({2});
     return {probs->forward(pooled), logits->forward(pooled)};

@@ -4,10 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "anvil.h"
+#include "common/golden.h"
 #include "common/op_test.h"
 #include "nn/nn.h"
 
@@ -16,33 +15,21 @@ namespace {
 
 // The lines of dcgan_state_dicts.txt for one model ("g64"), without the model column.
 std::vector<std::string> torch_entries(const std::string& model) {
-  std::ifstream in(std::string(ANVIL_TEST_DATA_DIR) + "/dcgan_state_dicts.txt");
-  EXPECT_TRUE(in.good());
   std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(model + " ", 0) == 0) lines.push_back(line.substr(model.size() + 1));
-  }
-  return lines;
-}
-
-std::vector<std::string> anvil_entries(const nn::Module& model) {
-  std::vector<std::string> lines;
-  for (const auto& [name, t] : model.state_dict()) {
-    std::string line = name;
-    for (int64_t s : t.shape()) line += " " + std::to_string(s);
-    lines.push_back(line);
+  for (const std::string& line : testing::golden_lines("dcgan_state_dicts.txt")) {
+    if (line.starts_with(model + " ")) lines.push_back(line.substr(model.size() + 1));
   }
   return lines;
 }
 
 TEST(DCGAN, StateDictsEqualThePyTorchExamples) {
   const nn::DCGANOptions example;  // nz 100, 64 channels, RGB 64x64
-  EXPECT_EQ(anvil_entries(nn::DCGANGenerator(example)), torch_entries("g64"));
-  EXPECT_EQ(anvil_entries(nn::DCGANDiscriminator(example)), torch_entries("d64"));
+  EXPECT_EQ(testing::state_dict_entries(nn::DCGANGenerator(example)), torch_entries("g64"));
+  EXPECT_EQ(testing::state_dict_entries(nn::DCGANDiscriminator(example)), torch_entries("d64"));
   const nn::DCGANOptions mnist{
       .latent_dim = 64, .base_channels = 32, .image_channels = 1, .image_size = 28};
-  EXPECT_EQ(anvil_entries(nn::DCGANGenerator(mnist)), torch_entries("g28"));
-  EXPECT_EQ(anvil_entries(nn::DCGANDiscriminator(mnist)), torch_entries("d28"));
+  EXPECT_EQ(testing::state_dict_entries(nn::DCGANGenerator(mnist)), torch_entries("g28"));
+  EXPECT_EQ(testing::state_dict_entries(nn::DCGANDiscriminator(mnist)), torch_entries("d28"));
 }
 
 TEST(DCGAN, ShapesAtEverySize) {

@@ -9,8 +9,11 @@
 namespace anvil::engine {
 namespace {
 
-// torch.optim's keys (betas = [0.9, 0.999], flags as booleans) onto build_optimizer's options.
-OptimizerConfig optimizer_config(const std::string& type, const Config& cfg) {
+// torch.optim's keys (betas = [0.9, 0.999], flags as booleans), checked against `keys`, onto
+// build_optimizer's options.
+OptimizerConfig optimizer_config(const std::string& type, const Config& cfg,
+                                 const std::vector<std::string_view>& keys) {
+  cfg.check_keys(keys);
   OptimizerConfig out{type, {}};
   for (const auto& [key, value] : cfg.items()) {
     if (key == "betas") {
@@ -28,14 +31,22 @@ OptimizerConfig optimizer_config(const std::string& type, const Config& cfg) {
   return out;
 }
 
+const std::vector<std::string_view> kAdamKeys = {"lr",           "betas",   "eps",
+                                                 "weight_decay", "amsgrad", "maximize"};
+
 ANVIL_REGISTER(OPTIMIZERS, "SGD", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
-  return std::shared_ptr(build_optimizer(optimizer_config("SGD", cfg), std::move(groups)));
+  return std::shared_ptr(build_optimizer(
+      optimizer_config("SGD", cfg,
+                       {"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"}),
+      std::move(groups)));
 });
 ANVIL_REGISTER(OPTIMIZERS, "Adam", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
-  return std::shared_ptr(build_optimizer(optimizer_config("Adam", cfg), std::move(groups)));
+  return std::shared_ptr(
+      build_optimizer(optimizer_config("Adam", cfg, kAdamKeys), std::move(groups)));
 });
 ANVIL_REGISTER(OPTIMIZERS, "AdamW", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
-  return std::shared_ptr(build_optimizer(optimizer_config("AdamW", cfg), std::move(groups)));
+  return std::shared_ptr(
+      build_optimizer(optimizer_config("AdamW", cfg, kAdamKeys), std::move(groups)));
 });
 
 ANVIL_REGISTER(MODELS, "ResNet", [](const Config& cfg) -> std::shared_ptr<nn::Module> {

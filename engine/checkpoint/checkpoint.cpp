@@ -408,8 +408,9 @@ Checkpoint load_checkpoint(const fs::path& path) {
           for (const Json& key : keys) {
             const std::string t =
                 optimizer_tensor_name(name, std::stoll(index), key.get<std::string>());
-            if (!file.contains(t))
+            if (!file.contains(t)) {
               corrupt(dir, fmt::format("{}: no tensor '{}'", kOptimizerFile, t));
+            }
             state[key.get<std::string>()] = file.tensor(t);
             ++used;
           }
@@ -425,9 +426,10 @@ Checkpoint load_checkpoint(const fs::path& path) {
       }
     }
     for (const auto& [name, state] : j.at("states").items()) out.states[name] = state.dump();
-  } catch (const nlohmann::json::exception& e) {
-    corrupt(dir, fmt::format("{}: unexpected contents: {}", kStateFile, e.what()));
-  } catch (const std::logic_error& e) {  // stoll of a bad parameter index
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // A missing or mistyped JSON entry, a bad parameter index (stoll), a bad number.
     corrupt(dir, fmt::format("{}: unexpected contents: {}", kStateFile, e.what()));
   }
   return out;

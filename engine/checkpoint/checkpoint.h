@@ -73,11 +73,13 @@ void save_checkpoint(const std::filesystem::path& dir, const Checkpoint& checkpo
 // contents; CheckpointError on any fault. Reads only.
 Checkpoint load_checkpoint(const std::filesystem::path& dir);
 
-// work_dir/last_checkpoint := the path of `checkpoint` as given (MMEngine's text file), atomically.
+// work_dir/last_checkpoint := the path of `checkpoint` as given (MMEngine's text file), atomically
+// (temporary files of a process killed while writing it are removed first).
 void write_last_checkpoint(const std::filesystem::path& work_dir,
                            const std::filesystem::path& checkpoint);
 
-// The checkpoint work_dir/last_checkpoint names; nullopt when there is no last_checkpoint (nothing
+// The checkpoint work_dir/last_checkpoint names (a relative path is relative to the current
+// directory, as MMEngine writes and reads it); nullopt when there is no last_checkpoint (nothing
 // to resume, as MMEngine). A last_checkpoint naming a directory that does not exist is a
 // CheckpointError saying so (MMEngine would fail later, when loading it).
 std::optional<std::filesystem::path> find_latest_checkpoint(const std::filesystem::path& work_dir);
@@ -89,12 +91,13 @@ struct LoadWeightsResult {
   std::vector<std::string> mismatched_keys;  // "name: checkpoint [a, b] vs model [c, d]"
 };
 
-// MMEngine's load_from: the weights of a checkpoint directory (validated as load_checkpoint does)
-// or of a .safetensors file into `model`. Every key is revised by each (regex, replacement) in
-// order (ECMAScript std::regex_replace; the default strips a DDP "module." prefix). Tensors whose
-// shapes differ are not copied. strict: any missing (num_batches_tracked excepted, as MMEngine),
-// unexpected or mismatched key is a ValueError listing them and nothing is loaded; otherwise the
-// rest is loaded and a warning (stderr) lists them.
+// MMEngine's load_from: the weights of a checkpoint directory (its state.json and
+// model.safetensors validated as load_checkpoint does) or of a .safetensors file into `model`.
+// Every key is revised by each (regex, replacement) in order (ECMAScript std::regex_replace; the
+// default strips a DDP "module." prefix). Tensors whose shapes differ are not copied. strict: any
+// missing (num_batches_tracked excepted, as MMEngine), unexpected or mismatched key is a ValueError
+// listing them and nothing is loaded; otherwise the rest is loaded and a warning (stderr) lists
+// them.
 LoadWeightsResult load_weights(
     nn::Module& model, const std::filesystem::path& path, bool strict = false,
     const std::vector<std::pair<std::string, std::string>>& revise_keys = {{"^module\\.", ""}});

@@ -2,32 +2,18 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 
+#include "engine/checksum.h"
 #include "engine/visualization/png.h"
 #include "tensor/error.h"
 
 namespace anvil::engine {
 
 namespace {
-
-// Reflected polynomial 0x82f63b78, one table lookup per byte.
-const std::array<uint32_t, 256>& crc_table() {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  return table;
-}
 
 // ---- protobuf wire format: just what Event and Summary need --------------------------------
 
@@ -77,17 +63,6 @@ double now() {
 }
 
 }  // namespace
-
-uint32_t crc32c(std::string_view data) {
-  uint32_t c = 0xffffffffu;
-  for (unsigned char b : data) c = crc_table()[(c ^ b) & 0xff] ^ (c >> 8);
-  return c ^ 0xffffffffu;
-}
-
-uint32_t masked_crc32c(std::string_view data) {
-  const uint32_t c = crc32c(data);
-  return ((c >> 15) | (c << 17)) + 0xa282ead8u;
-}
 
 namespace tensorboard {
 

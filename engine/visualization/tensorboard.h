@@ -9,13 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "engine/checksum.h"
 #include "tensor/tensor.h"
 
 namespace anvil::engine {
-
-// CRC-32C (Castagnoli) and TFRecord's mask of it (rotate right 15, add 0xa282ead8).
-uint32_t crc32c(std::string_view data);
-uint32_t masked_crc32c(std::string_view data);
 
 // The encoded protos (exposed for tests and other writers).
 namespace tensorboard {

@@ -38,8 +38,8 @@ ANVIL_REGISTER(TRANSFORMS, "RandomCrop", [](const Config& cfg) {
   // crop_size is MMPretrain's name for torchvision's size.
   cfg.check_keys({"size", "crop_size", "padding", "pad_if_needed", "fill", "padding_mode"});
   if (cfg.has("size") == cfg.has("crop_size")) {
-    throw ConfigError(fmt::format("{}: RandomCrop needs exactly one of 'size' and 'crop_size'",
-                                  cfg.where()));
+    throw ConfigError(
+        fmt::format("{}: RandomCrop needs exactly one of 'size' and 'crop_size'", cfg.where()));
   }
   RandomCropOptions o;
   o.size = int_list(cfg.has("size") ? cfg["size"] : cfg["crop_size"]);
@@ -74,8 +74,8 @@ ANVIL_REGISTER(TRANSFORMS, "Resize", [](const Config& cfg) {
 
 ANVIL_REGISTER(TRANSFORMS, "Normalize", [](const Config& cfg) {
   cfg.check_keys({"mean", "std"});
-  return std::make_shared<Normalize>(NormalizeOptions{
-      .mean = cfg.get<std::vector<double>>("mean"), .std = cfg.get<std::vector<double>>("std")});
+  return std::make_shared<Normalize>(NormalizeOptions{.mean = cfg.get<std::vector<double>>("mean"),
+                                                      .std = cfg.get<std::vector<double>>("std")});
 });
 
 ANVIL_REGISTER(TRANSFORMS, "ToTensor", [](const Config& cfg) {
@@ -137,12 +137,10 @@ void register_dataset(const char* type) {
 }
 
 // MMPretrain's names.
-const bool kDatasetsRegistered [[maybe_unused]] = (register_dataset<Cifar10Dataset>("CIFAR10"),
-                                                   register_dataset<Cifar100Dataset>("CIFAR100"),
-                                                   register_dataset<MnistDataset>("MNIST"),
-                                                   register_dataset<FashionMnistDataset>(
-                                                       "FashionMNIST"),
-                                                   true);
+const bool kDatasetsRegistered [[maybe_unused]] =
+    (register_dataset<Cifar10Dataset>("CIFAR10"), register_dataset<Cifar100Dataset>("CIFAR100"),
+     register_dataset<MnistDataset>("MNIST"), register_dataset<FashionMnistDataset>("FashionMNIST"),
+     true);
 
 ANVIL_REGISTER(DATASETS, "ConcatDataset", [](const Config& cfg) {
   cfg.check_keys({"datasets", "ignore_keys"});
@@ -150,15 +148,13 @@ ANVIL_REGISTER(DATASETS, "ConcatDataset", [](const Config& cfg) {
   for (const Config& dataset : cfg["datasets"].elements()) {
     datasets.push_back(DATASETS.build(dataset));
   }
-  return std::make_shared<ConcatDataset>(
-      std::move(datasets),
-      cfg.get_or("ignore_keys", std::vector<std::string>{}));
+  return std::make_shared<ConcatDataset>(std::move(datasets),
+                                         cfg.get_or("ignore_keys", std::vector<std::string>{}));
 });
 
 ANVIL_REGISTER(DATASETS, "RepeatDataset", [](const Config& cfg) {
   cfg.check_keys({"dataset", "times"});
-  return std::make_shared<RepeatDataset>(DATASETS.build(cfg["dataset"]),
-                                         cfg.get<int64_t>("times"));
+  return std::make_shared<RepeatDataset>(DATASETS.build(cfg["dataset"]), cfg.get<int64_t>("times"));
 });
 
 // rank and world_size come from the distributed setup, not from the config (as MMEngine's).

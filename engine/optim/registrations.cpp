@@ -56,8 +56,7 @@ LossScale loss_scale(const Config& value) {
     throw ConfigError(fmt::format("{}: expected \"dynamic\", a number or a table, got {}",
                                   value.where(), value.describe()));
   }
-  value.check_keys(
-      {"init_scale", "growth_factor", "backoff_factor", "growth_interval", "enabled"});
+  value.check_keys({"init_scale", "growth_factor", "backoff_factor", "growth_interval", "enabled"});
   GradScalerOptions o;
   o.init_scale = value.get_or("init_scale", o.init_scale);
   o.growth_factor = value.get_or("growth_factor", o.growth_factor);
@@ -78,8 +77,8 @@ std::unique_ptr<optim::Optimizer> take_optimizer(std::shared_ptr<optim::Optimize
         "reference to it",
         optimizer->type_name()));
   }
-  auto owned = build_optimizer({optimizer->type_name(), optimizer->defaults()},
-                               optimizer->param_groups());
+  auto owned =
+      build_optimizer({optimizer->type_name(), optimizer->defaults()}, optimizer->param_groups());
   owned->load_state_dict(optimizer->state_dict());
   return owned;
 }
@@ -100,8 +99,8 @@ ANVIL_REGISTER(OPTIM_WRAPPERS, "AmpOptimWrapper",
                    amp.loss_scale = loss_scale(*scale);
                  }
                  amp.dtype = cfg.get_or("dtype", amp.dtype);
-                 return std::make_shared<AmpOptimWrapper>(take_optimizer(std::move(optimizer)),
-                                                          amp, optim_wrapper_options(cfg));
+                 return std::make_shared<AmpOptimWrapper>(take_optimizer(std::move(optimizer)), amp,
+                                                          optim_wrapper_options(cfg));
                });
 
 // ---- parameter schedulers
@@ -129,15 +128,16 @@ O scheduler_options(const Config& cfg, std::vector<std::string_view> keys, bool 
   if (!cfg.get_or("convert_to_iter_based", false)) return o;
   if constexpr (requires { build_iter_from_epoch(o, int64_t{}); }) {
     if (!t_epoch_length) {
-      throw ConfigError(fmt::format(
-          "{}: convert_to_iter_based needs the epoch length: build with "
-          "build_param_scheduler(table, wrapper, epoch_length)",
-          cfg["convert_to_iter_based"].where()));
+      throw ConfigError(
+          fmt::format("{}: converting to iterations needs the epoch length: build with "
+                      "build_param_scheduler(table, wrapper, epoch_length)",
+                      cfg["convert_to_iter_based"].where()));
     }
     return build_iter_from_epoch(o, *t_epoch_length);
   } else {
-    throw ConfigError(fmt::format("{}: this scheduler cannot be converted to iterations",
-                                  cfg["convert_to_iter_based"].where()));
+    throw ConfigError(
+        fmt::format("{}: this scheduler works by epoch only and cannot be converted to iterations",
+                    cfg["convert_to_iter_based"].where()));
   }
 }
 
@@ -157,26 +157,29 @@ class Owning : public S {
 // Stem + "Momentum".
 template <class Generic, class LR, class Momentum, class O, class Read>
 void register_schedulers(const std::string& stem, std::vector<std::string_view> keys, Read read) {
-  PARAM_SCHEDULERS.add(stem + "ParamScheduler",
-                       [keys, read](const Config& cfg, std::shared_ptr<OptimWrapper> wrapper)
-                           -> std::shared_ptr<ParamScheduler> {
-                         O o = scheduler_options<O>(cfg, keys, true, read);
-                         return std::make_shared<Owning<Generic>>(
-                             std::move(wrapper), cfg.get<std::string>("param_name"), o);
-                       });
-  PARAM_SCHEDULERS.add(stem + "LR", [keys, read](const Config& cfg,
-                                                 std::shared_ptr<OptimWrapper> wrapper)
-                                        -> std::shared_ptr<ParamScheduler> {
-    return std::make_shared<Owning<LR>>(std::move(wrapper),
-                                        scheduler_options<O>(cfg, keys, false, read));
-  });
+  PARAM_SCHEDULERS.add(
+      stem + "ParamScheduler",
+      [keys, read](const Config& cfg,
+                   std::shared_ptr<OptimWrapper> wrapper) -> std::shared_ptr<ParamScheduler> {
+        O o = scheduler_options<O>(cfg, keys, true, read);
+        return std::make_shared<Owning<Generic>>(std::move(wrapper),
+                                                 cfg.get<std::string>("param_name"), o);
+      });
+  PARAM_SCHEDULERS.add(
+      stem + "LR",
+      [keys, read](const Config& cfg,
+                   std::shared_ptr<OptimWrapper> wrapper) -> std::shared_ptr<ParamScheduler> {
+        return std::make_shared<Owning<LR>>(std::move(wrapper),
+                                            scheduler_options<O>(cfg, keys, false, read));
+      });
   if constexpr (!std::is_void_v<Momentum>) {
-    PARAM_SCHEDULERS.add(stem + "Momentum", [keys, read](const Config& cfg,
-                                                         std::shared_ptr<OptimWrapper> wrapper)
-                                                -> std::shared_ptr<ParamScheduler> {
-      return std::make_shared<Owning<Momentum>>(std::move(wrapper),
-                                                scheduler_options<O>(cfg, keys, false, read));
-    });
+    PARAM_SCHEDULERS.add(
+        stem + "Momentum",
+        [keys, read](const Config& cfg,
+                     std::shared_ptr<OptimWrapper> wrapper) -> std::shared_ptr<ParamScheduler> {
+          return std::make_shared<Owning<Momentum>>(std::move(wrapper),
+                                                    scheduler_options<O>(cfg, keys, false, read));
+        });
   }
 }
 
@@ -195,8 +198,7 @@ std::vector<double> doubles(const Config& cfg, std::string_view key, std::vector
   return {value->as_double()};
 }
 
-#define ANVIL_SCHEDULERS(Stem) \
-  Stem##ParamScheduler, Stem##LR, Stem##Momentum, Stem##Options
+#define ANVIL_SCHEDULERS(Stem) Stem##ParamScheduler, Stem##LR, Stem##Momentum, Stem##Options
 
 const bool kSchedulersRegistered [[maybe_unused]] = [] {
   register_schedulers<ANVIL_SCHEDULERS(Constant)>(
@@ -207,11 +209,11 @@ const bool kSchedulersRegistered [[maybe_unused]] = [] {
         o.start_factor = cfg.get_or("start_factor", o.start_factor);
         o.end_factor = cfg.get_or("end_factor", o.end_factor);
       });
-  register_schedulers<ANVIL_SCHEDULERS(Step)>(
-      "Step", {"step_size", "gamma"}, [](const Config& cfg, StepOptions& o) {
-        o.step_size = cfg.get<int64_t>("step_size");
-        o.gamma = cfg.get_or("gamma", o.gamma);
-      });
+  register_schedulers<ANVIL_SCHEDULERS(Step)>("Step", {"step_size", "gamma"},
+                                              [](const Config& cfg, StepOptions& o) {
+                                                o.step_size = cfg.get<int64_t>("step_size");
+                                                o.gamma = cfg.get_or("gamma", o.gamma);
+                                              });
   register_schedulers<ANVIL_SCHEDULERS(MultiStep)>(
       "MultiStep", {"milestones", "gamma"}, [](const Config& cfg, MultiStepOptions& o) {
         o.milestones = cfg.get<std::vector<int64_t>>("milestones");
@@ -227,11 +229,11 @@ const bool kSchedulersRegistered [[maybe_unused]] = [] {
         set_optional(cfg, "eta_min", o.eta_min);
         set_optional(cfg, "eta_min_ratio", o.eta_min_ratio);
       });
-  register_schedulers<ANVIL_SCHEDULERS(Poly)>(
-      "Poly", {"eta_min", "power"}, [](const Config& cfg, PolyOptions& o) {
-        o.eta_min = cfg.get_or("eta_min", o.eta_min);
-        o.power = cfg.get_or("power", o.power);
-      });
+  register_schedulers<ANVIL_SCHEDULERS(Poly)>("Poly", {"eta_min", "power"},
+                                              [](const Config& cfg, PolyOptions& o) {
+                                                o.eta_min = cfg.get_or("eta_min", o.eta_min);
+                                                o.power = cfg.get_or("power", o.power);
+                                              });
   register_schedulers<ANVIL_SCHEDULERS(CosineRestart)>(
       "CosineRestart", {"periods", "restart_weights", "eta_min", "eta_min_ratio"},
       [](const Config& cfg, CosineRestartOptions& o) {
@@ -283,8 +285,8 @@ std::shared_ptr<ParamScheduler> build_param_scheduler(const Config& table,
                                                       std::shared_ptr<OptimWrapper> wrapper,
                                                       int64_t epoch_length) {
   if (epoch_length <= 0) {
-    throw ConfigError(fmt::format("{}: the epoch length must be positive, got {}", table.where(),
-                                  epoch_length));
+    throw ConfigError(
+        fmt::format("{}: the epoch length must be positive, got {}", table.where(), epoch_length));
   }
   struct Restore {
     std::optional<int64_t> saved = t_epoch_length;

@@ -3,6 +3,8 @@
 // samplers.
 #include <fmt/format.h>
 
+#include <array>
+
 #include "engine/data/readers.h"
 #include "engine/data/sampler.h"
 #include "engine/data/transforms.h"
@@ -137,10 +139,13 @@ void register_dataset(const char* type) {
 }
 
 // MMPretrain's names.
-const bool kDatasetsRegistered [[maybe_unused]] =
-    (register_dataset<Cifar10Dataset>("CIFAR10"), register_dataset<Cifar100Dataset>("CIFAR100"),
-     register_dataset<MnistDataset>("MNIST"), register_dataset<FashionMnistDataset>("FashionMNIST"),
-     true);
+const bool kDatasetsRegistered [[maybe_unused]] = [] {
+  register_dataset<Cifar10Dataset>("CIFAR10");
+  register_dataset<Cifar100Dataset>("CIFAR100");
+  register_dataset<MnistDataset>("MNIST");
+  register_dataset<FashionMnistDataset>("FashionMNIST");
+  return true;
+}();
 
 ANVIL_REGISTER(DATASETS, "ConcatDataset", [](const Config& cfg) {
   cfg.check_keys({"datasets", "ignore_keys"});

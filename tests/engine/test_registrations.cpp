@@ -389,6 +389,7 @@ amp_table = {type = "AmpOptimWrapper", loss_scale = {init_scale = 1024, growth_i
 amp_bf16 = {type = "AmpOptimWrapper", dtype = "bfloat16"}
 typo = {type = "AmpOptimWrapper", loss_scal = "dynamic"}
 clip_typo = {type = "OptimWrapper", clip_grad = {max_norm = 1, clip_value = 2}}
+static = {type = "AmpOptimWrapper", loss_scale = "static"}
 )",
                                    "wrapper.toml");
   {
@@ -441,6 +442,10 @@ clip_typo = {type = "OptimWrapper", clip_grad = {max_norm = 1, clip_value = 2}}
   expect_error([&] { wrapper(cfg["clip_typo"], w); },
                {"unknown key 'clip_value' in clip_typo.clip_grad",
                 "valid keys: type, max_norm, norm_type, error_if_nonfinite"});
+  // The wrappers' own checks come back with the table's location.
+  expect_error([&] { wrapper(cfg["static"], w); },
+               {"wrapper.toml:9: static: building OPTIM_WRAPPERS 'AmpOptimWrapper'",
+                "loss_scale must be \"dynamic\""});
   // The wrapper takes the optimizer over; another owner would keep a stale copy.
   std::shared_ptr<optim::Optimizer> shared = sgd_over(w);
   expect_error([&] { OPTIM_WRAPPERS.build(cfg["value"], shared); },

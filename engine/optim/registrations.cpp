@@ -111,8 +111,9 @@ thread_local std::optional<int64_t> t_epoch_length;
 const std::vector<std::string_view> kWindowKeys = {"begin", "end", "by_epoch", "last_step",
                                                    "convert_to_iter_based"};
 
-// Reads the window keys and `own` keys (through `read`) into O, converting to iterations when
-// convert_to_iter_based is true.
+// Checks the keys (the scheduler's own `keys`, the window's, param_name for the generic ones),
+// reads the window and, through `read`, the scheduler's own options into O, converting to
+// iterations when convert_to_iter_based is true.
 template <class O, class Read>
 O scheduler_options(const Config& cfg, std::vector<std::string_view> keys, bool generic,
                     Read read) {
@@ -141,20 +142,25 @@ O scheduler_options(const Config& cfg, std::vector<std::string_view> keys, bool 
   }
 }
 
+OptimWrapper& checked(const std::shared_ptr<OptimWrapper>& wrapper) {
+  if (wrapper == nullptr) throw ValueError("a parameter scheduler needs an optimizer wrapper");
+  return *wrapper;
+}
+
 // A scheduler that keeps the wrapper it schedules alive (schedulers hold a reference).
 template <class S>
 class Owning : public S {
  public:
   template <class... Args>
   explicit Owning(std::shared_ptr<OptimWrapper> wrapper, Args&&... args)
-      : S(*wrapper, std::forward<Args>(args)...), wrapper_(std::move(wrapper)) {}
+      : S(checked(wrapper), std::forward<Args>(args)...), wrapper_(std::move(wrapper)) {}
 
  private:
   std::shared_ptr<OptimWrapper> wrapper_;
 };
 
-// Registers Stem + "ParamScheduler" (param_name required), Stem + "LR" and, unless null,
-// Stem + "Momentum".
+// Registers Stem + "ParamScheduler" (param_name required), Stem + "LR" and, unless Momentum is
+// void, Stem + "Momentum".
 template <class Generic, class LR, class Momentum, class O, class Read>
 void register_schedulers(const std::string& stem, std::vector<std::string_view> keys, Read read) {
   PARAM_SCHEDULERS.add(

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -195,6 +196,15 @@ CosineAnnealingOptions build_iter_from_epoch(CosineAnnealingOptions o, int64_t e
 PolyOptions build_iter_from_epoch(PolyOptions o, int64_t epoch_length);
 OneCycleOptions build_iter_from_epoch(OneCycleOptions o, int64_t epoch_length);
 CosineRestartOptions build_iter_from_epoch(CosineRestartOptions o, int64_t epoch_length);
+
+class ParamScheduler;
+class Config;
+// PARAM_SCHEDULERS.build(table, wrapper) with the table's convert_to_iter_based applied
+// (epoch_length: the train loader's length); defined with the registrations
+// (engine/optim/registrations.cpp).
+std::shared_ptr<ParamScheduler> build_param_scheduler(const Config& table,
+                                                      std::shared_ptr<OptimWrapper> wrapper,
+                                                      int64_t epoch_length);
 
 // ---- the generic schedulers (any option by name)
 // -------------------------------------------------

@@ -66,32 +66,15 @@ LossScale loss_scale(const Config& value) {
   return o;
 }
 
-// OptimWrapper owns its optimizer (unique_ptr) while OPTIM_WRAPPERS passes a shared_ptr: the
-// optimizer moves into a new one of the same type, groups and state, which requires that nobody
-// else holds the given one (it would silently stop being the one that steps).
-std::unique_ptr<optim::Optimizer> take_optimizer(std::shared_ptr<optim::Optimizer> optimizer) {
-  if (optimizer == nullptr) throw ValueError("an optimizer wrapper needs an optimizer");
-  if (optimizer.use_count() != 1) {
-    throw ValueError(fmt::format(
-        "the wrapper must own its {} optimizer: pass it with std::move and keep no other "
-        "reference to it",
-        optimizer->type_name()));
-  }
-  auto owned =
-      build_optimizer({optimizer->type_name(), optimizer->defaults()}, optimizer->param_groups());
-  owned->load_state_dict(optimizer->state_dict());
-  return owned;
-}
-
 ANVIL_REGISTER(OPTIM_WRAPPERS, "OptimWrapper",
-               [](const Config& cfg, std::shared_ptr<optim::Optimizer> optimizer) {
+               [](const Config& cfg, std::unique_ptr<optim::Optimizer> optimizer) {
                  cfg.check_keys({"accumulative_counts", "clip_grad"});
-                 return std::make_shared<OptimWrapper>(take_optimizer(std::move(optimizer)),
+                 return std::make_shared<OptimWrapper>(std::move(optimizer),
                                                        optim_wrapper_options(cfg));
                });
 
 ANVIL_REGISTER(OPTIM_WRAPPERS, "AmpOptimWrapper",
-               [](const Config& cfg, std::shared_ptr<optim::Optimizer> optimizer) {
+               [](const Config& cfg, std::unique_ptr<optim::Optimizer> optimizer) {
                  cfg.check_keys({"accumulative_counts", "clip_grad", "loss_scale", "dtype"});
                  AmpOptimWrapperOptions amp;
                  if (const Config* scale = cfg.find("loss_scale");
@@ -99,7 +82,7 @@ ANVIL_REGISTER(OPTIM_WRAPPERS, "AmpOptimWrapper",
                    amp.loss_scale = loss_scale(*scale);
                  }
                  amp.dtype = cfg.get_or("dtype", amp.dtype);
-                 return std::make_shared<AmpOptimWrapper>(take_optimizer(std::move(optimizer)), amp,
+                 return std::make_shared<AmpOptimWrapper>(std::move(optimizer), amp,
                                                           optim_wrapper_options(cfg));
                });
 

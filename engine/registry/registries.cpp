@@ -8,7 +8,7 @@ constinit Registry<Dataset> DATASETS{"DATASETS"};
 constinit Registry<Transform> TRANSFORMS{"TRANSFORMS"};
 constinit Registry<Sampler, const Dataset&> DATA_SAMPLERS{"DATA_SAMPLERS"};
 constinit Registry<optim::Optimizer, std::vector<optim::ParamGroup>> OPTIMIZERS{"OPTIMIZERS"};
-constinit Registry<OptimWrapper, std::shared_ptr<optim::Optimizer>> OPTIM_WRAPPERS{
+constinit Registry<OptimWrapper, std::unique_ptr<optim::Optimizer>> OPTIM_WRAPPERS{
     "OPTIM_WRAPPERS"};
 constinit Registry<ParamScheduler, std::shared_ptr<OptimWrapper>> PARAM_SCHEDULERS{
     "PARAM_SCHEDULERS"};

@@ -36,7 +36,8 @@ extern Registry<Transform> TRANSFORMS;
 extern Registry<Sampler, const Dataset&> DATA_SAMPLERS;
 // `type = "SGD", lr = 0.1, momentum = 0.9` over the given parameter groups.
 extern Registry<optim::Optimizer, std::vector<optim::ParamGroup>> OPTIMIZERS;
-extern Registry<OptimWrapper, std::shared_ptr<optim::Optimizer>> OPTIM_WRAPPERS;
+// The wrapper takes the optimizer over.
+extern Registry<OptimWrapper, std::unique_ptr<optim::Optimizer>> OPTIM_WRAPPERS;
 extern Registry<ParamScheduler, std::shared_ptr<OptimWrapper>> PARAM_SCHEDULERS;
 extern Registry<Hook> HOOKS;
 extern Registry<BaseMetric> METRICS;

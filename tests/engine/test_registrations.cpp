@@ -21,11 +21,6 @@
 
 namespace anvil::engine {
 
-// Defined in engine/optim/registrations.cpp (to be declared in param_scheduler.h).
-std::shared_ptr<ParamScheduler> build_param_scheduler(const Config& table,
-                                                      std::shared_ptr<OptimWrapper> wrapper,
-                                                      int64_t epoch_length);
-
 namespace {
 
 namespace fs = std::filesystem;
@@ -376,7 +371,7 @@ void expect_same_training(const Problem& p, OptimWrapper& built, const Tensor& w
 }
 
 std::shared_ptr<OptimWrapper> wrapper(const Config& cfg, const Tensor& w) {
-  return OPTIM_WRAPPERS.build(cfg, std::shared_ptr<optim::Optimizer>(sgd_over(w)));
+  return OPTIM_WRAPPERS.build(cfg, sgd_over(w));
 }
 
 TEST(Registrations, OptimWrappers) {
@@ -446,11 +441,6 @@ static = {type = "AmpOptimWrapper", loss_scale = "static"}
   expect_error([&] { wrapper(cfg["static"], w); },
                {"wrapper.toml:9: static: building OPTIM_WRAPPERS 'AmpOptimWrapper'",
                 "loss_scale must be \"dynamic\""});
-  // The wrapper takes the optimizer over; another owner would keep a stale copy.
-  std::shared_ptr<optim::Optimizer> shared = sgd_over(w);
-  expect_error([&] { OPTIM_WRAPPERS.build(cfg["value"], shared); },
-               {"wrapper.toml:3: value: building OPTIM_WRAPPERS 'OptimWrapper'",
-                "must own its SGD optimizer"});
 }
 
 TEST(Registrations, OptimWrapperKeepsOptimizerState) {
@@ -467,8 +457,7 @@ TEST(Registrations, OptimWrapperKeepsOptimizerState) {
     o->step();
     o->zero_grad();
   }
-  auto built = OPTIM_WRAPPERS.build(Config::table({{"type", "OptimWrapper"}}),
-                                    std::shared_ptr<optim::Optimizer>(std::move(ob)));
+  auto built = OPTIM_WRAPPERS.build(Config::table({{"type", "OptimWrapper"}}), std::move(ob));
   OptimWrapper expected(std::move(oe));
   EXPECT_EQ(built->optimizer().type_name(), "Adam");
   EXPECT_EQ(built->param_groups()[0].options, expected.param_groups()[0].options);

@@ -197,7 +197,6 @@ PolyOptions build_iter_from_epoch(PolyOptions o, int64_t epoch_length);
 OneCycleOptions build_iter_from_epoch(OneCycleOptions o, int64_t epoch_length);
 CosineRestartOptions build_iter_from_epoch(CosineRestartOptions o, int64_t epoch_length);
 
-class ParamScheduler;
 class Config;
 // PARAM_SCHEDULERS.build(table, wrapper) with the table's convert_to_iter_based applied
 // (epoch_length: the train loader's length); defined with the registrations

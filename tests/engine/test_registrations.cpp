@@ -10,6 +10,7 @@
 
 #include "anvil.h"
 #include "common/op_test.h"
+#include "data_fixtures.h"
 #include "engine/data/readers.h"
 #include "engine/data/sampler.h"
 #include "engine/data/transforms.h"
@@ -98,31 +99,10 @@ TEST(Registrations, Transforms) {
 
 // ---- datasets
 
-using Bytes = std::vector<uint8_t>;
-
-void write_file(const fs::path& path, const Bytes& bytes) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-}
-
-// CIFAR records: label bytes, then 3072 pixels.
-Bytes cifar_records(const std::vector<Bytes>& labels, int64_t first) {
-  Bytes out;
-  for (size_t r = 0; r < labels.size(); ++r) {
-    out.insert(out.end(), labels[r].begin(), labels[r].end());
-    for (int64_t k = 0; k < 3072; ++k) out.push_back(uint8_t((first + int64_t(r)) * 31 + k * 7));
-  }
-  return out;
-}
-
-Bytes idx_file(uint8_t ndims, const std::vector<uint32_t>& dims, const Bytes& data) {
-  Bytes out = {0, 0, 8, ndims};
-  for (uint32_t d : dims)
-    for (int k = 3; k >= 0; --k) out.push_back(uint8_t(d >> (8 * k)));
-  out.insert(out.end(), data.begin(), data.end());
-  return out;
-}
+using fixtures::Bytes;
+using fixtures::cifar_records;
+using fixtures::idx_file;
+using fixtures::write_file;
 
 class RegisteredDatasets : public ::testing::Test {
  protected:

@@ -100,8 +100,8 @@ void Accuracy::process(const Batch& data_batch, const std::vector<Tensor>& outpu
   }
 }
 
-MetricValues Accuracy::compute_metrics(const std::vector<MetricRecord>& results) const {
-  MetricValues values;
+Scalars Accuracy::compute_metrics(const std::vector<MetricRecord>& results) const {
+  Scalars values;
   for (const std::string& name : names_) {
     double hits = 0;
     for (const MetricRecord& record : results) {

@@ -31,7 +31,7 @@ class Accuracy : public BaseMetric {
   // top-1 can be computed); targets: outputs[1] when given, else data_batch.labels. One record
   // per sample: a 0/1 hit for every (k, thr).
   void process(const Batch& data_batch, const std::vector<Tensor>& outputs) override;
-  MetricValues compute_metrics(const std::vector<MetricRecord>& results) const override;
+  Scalars compute_metrics(const std::vector<MetricRecord>& results) const override;
 
   const AccuracyOptions& options() const { return options_; }
 

@@ -19,7 +19,7 @@ std::vector<MetricRecord> BaseMetric::collect_results(std::vector<MetricRecord> 
   return results;
 }
 
-MetricValues BaseMetric::evaluate(int64_t size) {
+Scalars BaseMetric::evaluate(int64_t size) {
   if (results_.empty()) {
     fmt::print(stderr,
                "Warning: the metric '{}' got empty results; please make sure that process() "
@@ -30,7 +30,7 @@ MetricValues BaseMetric::evaluate(int64_t size) {
   // Cleared whatever happens, as MMEngine's evaluate, so a failed evaluation cannot leak its
   // records into the next one.
   std::vector<MetricRecord> results = std::exchange(results_, {});
-  MetricValues values = compute_metrics(collect_results(std::move(results), size));
+  Scalars values = compute_metrics(collect_results(std::move(results), size));
   if (!prefix_.empty()) {
     for (auto& entry : values) entry.first = prefix_ + "/" + entry.first;
   }
@@ -46,8 +46,8 @@ void Evaluator::process(const Batch& data_batch, const std::vector<Tensor>& outp
   for (const auto& metric : metrics_) metric->process(data_batch, outputs);
 }
 
-MetricValues Evaluator::evaluate(int64_t size) {
-  MetricValues merged;
+Scalars Evaluator::evaluate(int64_t size) {
+  Scalars merged;
   std::set<std::string> names;
   for (const auto& metric : metrics_) {
     for (auto& [name, value] : metric->evaluate(size)) {

@@ -5,7 +5,7 @@
 //
 //   Evaluator evaluator({std::make_shared<Accuracy>(AccuracyOptions{.topk = {1, 5}})});
 //   for (const Batch& batch : loader) evaluator.process(batch, model.predict(batch));
-//   MetricValues values = evaluator.evaluate(dataset.size());  // {"accuracy/top1", 91.2}, ...
+//   Scalars values = evaluator.evaluate(dataset.size());  // {"accuracy/top1", 91.2}, ...
 #pragma once
 
 #include <cstdint>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/data/sample.h"
+#include "engine/scalars.h"
 #include "tensor/tensor.h"
 
 namespace anvil::engine {
@@ -24,8 +25,6 @@ namespace anvil::engine {
 // One record of a metric: what it keeps of a processed sample (or batch). Plain numbers, so that
 // records can be gathered across processes.
 using MetricRecord = std::map<std::string, double>;
-// Named values in the metric's order.
-using MetricValues = std::vector<std::pair<std::string, double>>;
 
 class BaseMetric {
  public:
@@ -39,12 +38,12 @@ class BaseMetric {
   // returns (e.g. {scores [N, C], labels [N]}).
   virtual void process(const Batch& data_batch, const std::vector<Tensor>& outputs) = 0;
   // The metric's values from all records (keys without the prefix).
-  virtual MetricValues compute_metrics(const std::vector<MetricRecord>& results) const = 0;
+  virtual Scalars compute_metrics(const std::vector<MetricRecord>& results) const = 0;
 
   // Collects the records of every process (truncated to `size`, the dataset's length, which drops
   // a sampler's round-up padding), computes, prefixes the keys and clears the records. With no
   // records it warns (stderr, as MMEngine) and returns nothing.
-  MetricValues evaluate(int64_t size);
+  Scalars evaluate(int64_t size);
 
   const std::string& prefix() const { return prefix_; }
   std::vector<MetricRecord>& results() { return results_; }
@@ -74,7 +73,7 @@ class Evaluator {
   // Every metric processes the batch.
   void process(const Batch& data_batch, const std::vector<Tensor>& outputs);
   // Every metric's values, in metric order; a name given by two metrics is an error naming it.
-  MetricValues evaluate(int64_t size);
+  Scalars evaluate(int64_t size);
 
   const std::vector<std::shared_ptr<BaseMetric>>& metrics() const { return metrics_; }
   const Metainfo& dataset_meta() const { return dataset_meta_; }

@@ -41,9 +41,6 @@ enum class Priority : int {
 // error listing the names.
 int parse_priority(const std::string& text);
 
-// Metrics of a val/test epoch, in order.
-using Metrics = std::vector<std::pair<std::string, double>>;
-
 class Hook {
  public:
   virtual ~Hook() = default;
@@ -56,13 +53,13 @@ class Hook {
   virtual void before_train(Runner&) {}
   virtual void before_train_epoch(Runner&) {}
   virtual void before_train_iter(Runner&, int64_t /*batch_idx*/, const Batch&) {}
-  virtual void after_train_iter(Runner&, int64_t /*batch_idx*/, const Batch&, const LogVars&) {}
+  virtual void after_train_iter(Runner&, int64_t /*batch_idx*/, const Batch&, const Scalars&) {}
   virtual void after_train_epoch(Runner&) {}
   virtual void before_val(Runner&) {}
   virtual void before_val_epoch(Runner&) {}
   virtual void before_val_iter(Runner&, int64_t /*batch_idx*/, const Batch&) {}
   virtual void after_val_iter(Runner&, int64_t /*batch_idx*/, const Batch&, const Outputs&) {}
-  virtual void after_val_epoch(Runner&, const Metrics&) {}
+  virtual void after_val_epoch(Runner&, const Scalars&) {}
   virtual void after_val(Runner&) {}
   virtual void before_save_checkpoint(Runner&, Checkpoint&) {}
   virtual void after_train(Runner&) {}
@@ -70,7 +67,7 @@ class Hook {
   virtual void before_test_epoch(Runner&) {}
   virtual void before_test_iter(Runner&, int64_t /*batch_idx*/, const Batch&) {}
   virtual void after_test_iter(Runner&, int64_t /*batch_idx*/, const Batch&, const Outputs&) {}
-  virtual void after_test_epoch(Runner&, const Metrics&) {}
+  virtual void after_test_epoch(Runner&, const Scalars&) {}
   virtual void after_test(Runner&) {}
   virtual void after_run(Runner&) {}
 };

@@ -1,7 +1,6 @@
 #include "engine/logging/log_processor.h"
 
 #include <cmath>
-#include <regex>
 
 #include "tensor/error.h"
 
@@ -37,7 +36,8 @@ std::string format_eta(double seconds) {
   return days == 0 ? hms : fmt::format("{} day{}, {}", days, days == 1 ? "" : "s", hms);
 }
 
-LogProcessor::LogProcessor(LogProcessorOptions options) : options_(std::move(options)) {
+LogProcessor::LogProcessor(LogProcessorOptions options)
+    : options_(std::move(options)), mean_pattern_(options_.mean_pattern) {
   std::vector<std::string> names;
   for (const CustomLogCfg& c : options_.custom_cfg) {
     ANVIL_CHECK(!c.data_src.empty(), "LogProcessor: a custom_cfg entry has no data_src");
@@ -64,7 +64,6 @@ std::string LogProcessor::number(double v) const {
 Scalars LogProcessor::collect(const MessageHub& hub, const LogPosition& at,
                               std::vector<CustomLogCfg> custom) const {
   const std::string prefix = at.mode + "/";
-  const std::regex mean_pattern(options_.mean_pattern);
   auto name_of = [&](const std::string& key) {
     return options_.log_with_hierarchy ? key : key.substr(prefix.size());
   };
@@ -72,7 +71,7 @@ Scalars LogProcessor::collect(const MessageHub& hub, const LogPosition& at,
   for (const auto& [key, buffer] : hub.log_scalars()) {
     if (!key.starts_with(prefix)) continue;
     const std::string name = name_of(key);
-    const bool mean = std::regex_search(name, mean_pattern);
+    const bool mean = std::regex_search(name, mean_pattern_);
     tag.emplace_back(
         name, mean ? buffer.mean(static_cast<size_t>(options_.window_size)) : buffer.current());
   }

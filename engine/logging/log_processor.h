@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +68,7 @@ class LogProcessor {
                   std::vector<CustomLogCfg> custom) const;
   std::string number(double v) const;  // num_digits decimals
   LogProcessorOptions options_;
+  std::regex mean_pattern_;  // options_.mean_pattern, compiled once
 };
 
 // A duration in seconds as Python's str(timedelta(seconds=int(s))): "0:41:12", "1 day, 2:56:08".

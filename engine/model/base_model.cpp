@@ -4,9 +4,9 @@
 
 namespace anvil::engine {
 
-std::pair<Tensor, LogVars> parse_losses(const Losses& losses) {
+std::pair<Tensor, Scalars> parse_losses(const Losses& losses) {
   Tensor total;
-  LogVars log_vars{{"loss", 0.0}};
+  Scalars log_vars{{"loss", 0.0}};
   for (const auto& [name, value] : losses) {
     ANVIL_CHECK(value.defined(), "parse_losses: the loss term '{}' is undefined", name);
     const Tensor mean = value.numel() == 1 ? value.reshape({}) : value.mean();
@@ -101,7 +101,7 @@ BaseModel::BaseModel(std::shared_ptr<BaseDataPreprocessor> preprocessor)
   register_module("data_preprocessor", data_preprocessor);
 }
 
-LogVars BaseModel::train_step(Batch batch, OptimWrapper& optim_wrapper) {
+Scalars BaseModel::train_step(Batch batch, OptimWrapper& optim_wrapper) {
   Losses losses;
   {
     const OptimContext context = optim_wrapper.optim_context(*this);

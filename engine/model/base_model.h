@@ -22,6 +22,7 @@
 
 #include "engine/data/sample.h"
 #include "engine/optim/optim_wrapper.h"
+#include "engine/scalars.h"
 #include "nn/module.h"
 
 namespace anvil::engine {
@@ -33,12 +34,11 @@ using Losses = std::vector<std::pair<std::string, Tensor>>;
 // What predict and tensor modes return.
 using Outputs = std::vector<Tensor>;
 using ModelOutput = std::variant<Losses, Outputs>;
-// Logged values in order, "loss" first (MMEngine's log_vars).
-using LogVars = std::vector<std::pair<std::string, double>>;
 
 // MMEngine's parse_losses: every term is averaged; the total is the sum of the terms whose name
-// contains "loss" (others are only logged). Returns the total and the log variables.
-std::pair<Tensor, LogVars> parse_losses(const Losses& losses);
+// contains "loss" (others are only logged). Returns the total and the log variables ("loss"
+// first, then every term).
+std::pair<Tensor, Scalars> parse_losses(const Losses& losses);
 
 // Moves a batch to the model's device and casts floating inputs to float32 (MMEngine's
 // BaseDataPreprocessor): integer images stay integers here.
@@ -86,7 +86,7 @@ class BaseModel : public nn::Module {
 
   // preprocess (training) → forward(loss) inside optim_context → parse_losses →
   // update_params(total); returns the log variables.
-  LogVars train_step(Batch batch, OptimWrapper& optim_wrapper);
+  Scalars train_step(Batch batch, OptimWrapper& optim_wrapper);
   // preprocess → forward(predict).
   Outputs val_step(Batch batch);
   Outputs test_step(Batch batch);

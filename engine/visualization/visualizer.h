@@ -17,13 +17,11 @@
 #include <vector>
 
 #include "engine/config/config.h"
+#include "engine/scalars.h"
 #include "engine/visualization/tensorboard.h"
 #include "tensor/tensor.h"
 
 namespace anvil::engine {
-
-// Tag -> value in the order logged.
-using Scalars = std::vector<std::pair<std::string, double>>;
 
 class VisBackend {
  public:

@@ -63,8 +63,8 @@ TEST(Accuracy, TopkWithTiesAndThresholds) {
   const Tensor scores = tensor<float>(kTiedScores, {6, 8});
   acc.process(batch_of({2, 2, 2, 3, 5, 7}), {scores});
   EXPECT_EQ(acc.results().size(), 6u);
-  const MetricValues values = acc.evaluate(6);
-  const MetricValues expected = {
+  const Scalars values = acc.evaluate(6);
+  const Scalars expected = {
       {"accuracy/top1_no-thr", 100.0 / 6}, {"accuracy/top1_thr-1.50", 100.0 / 6},
       {"accuracy/top3_no-thr", 400.0 / 6}, {"accuracy/top3_thr-1.50", 400.0 / 6},
       {"accuracy/top5_no-thr", 100.0},     {"accuracy/top5_thr-1.50", 500.0 / 6}};
@@ -84,7 +84,7 @@ TEST(Accuracy, BatchesAccumulateAndTruncateToSize) {
   acc.process(batch_of({0, 0}), {tensor<double>({3, 2, 1, 1, 2, 3}, {2, 3})});  // hit, miss
   // A third batch of round-up padding that evaluate(4) drops.
   acc.process(batch_of({0}), {tensor<double>({0, 1, 2}, {1, 3})});
-  const MetricValues values = acc.evaluate(4);
+  const Scalars values = acc.evaluate(4);
   ASSERT_EQ(values.size(), 2u);
   EXPECT_EQ(values[0], (std::pair<std::string, double>{"accuracy/top1", 50.0}));
   EXPECT_EQ(values[1], (std::pair<std::string, double>{"accuracy/top2", 75.0}));
@@ -93,7 +93,7 @@ TEST(Accuracy, BatchesAccumulateAndTruncateToSize) {
 TEST(Accuracy, PredictedLabelsGiveTop1) {
   Accuracy acc;
   acc.process(batch_of({1, 2, 3, 4}), {tensor<int64_t>({1, 2, 0, 0})});
-  EXPECT_EQ(acc.evaluate(4), (MetricValues{{"accuracy/top1", 50.0}}));
+  EXPECT_EQ(acc.evaluate(4), (Scalars{{"accuracy/top1", 50.0}}));
   Accuracy top5({.topk = {1, 5}});
   testing::expect_error([&] { top5.process(batch_of({1}), {tensor<int64_t>({1})}); },
                         {"only give top-1", "topk must be [1]"});
@@ -117,7 +117,7 @@ TEST(Accuracy, Errors) {
 TEST(Accuracy, Prefixes) {
   Accuracy plain({.prefix = ""});
   plain.process(batch_of({0}), {tensor<float>({1, 0}, {1, 2})});
-  EXPECT_EQ(plain.evaluate(1), (MetricValues{{"top1", 100.0}}));
+  EXPECT_EQ(plain.evaluate(1), (Scalars{{"top1", 100.0}}));
   Accuracy named({.prefix = "val_acc"});
   EXPECT_EQ(named.prefix(), "val_acc");
 }
@@ -125,7 +125,7 @@ TEST(Accuracy, Prefixes) {
 TEST(BaseMetric, EmptyResultsWarnAndReturnNothing) {
   Accuracy acc;
   ::testing::internal::CaptureStderr();
-  const MetricValues values = acc.evaluate(10);
+  const Scalars values = acc.evaluate(10);
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(values.empty());
   EXPECT_NE(err.find("Warning: the metric 'accuracy' got empty results"), std::string::npos) << err;
@@ -139,8 +139,7 @@ TEST(Evaluator, MergesMetricsAndRejectsDuplicateNames) {
   EXPECT_EQ(top2->dataset_meta().count("classes"), 1u);
   evaluator.process(batch_of({0, 2}), {tensor<float>({3, 2, 1, 1, 2, 3}, {2, 3})});
   evaluator.process(batch_of({1}), {tensor<float>({3, 2, 1}, {1, 3})});
-  EXPECT_EQ(evaluator.evaluate(3),
-            (MetricValues{{"accuracy/top1", 200.0 / 3}, {"acc2/top2", 100.0}}));
+  EXPECT_EQ(evaluator.evaluate(3), (Scalars{{"accuracy/top1", 200.0 / 3}, {"acc2/top2", 100.0}}));
 
   Evaluator duplicate({std::make_shared<Accuracy>(), std::make_shared<Accuracy>()});
   duplicate.process(batch_of({0}), {tensor<float>({1, 0}, {1, 2})});
@@ -163,7 +162,7 @@ TEST(Accuracy, BuildsFromConfig) {
   auto thr = METRICS.build(
       Config::from_string("type = \"Accuracy\"\nthrs = [0.0, 0.5]\nprefix = \"a\"\n", "m.toml"));
   thr->process(batch_of({0}), {tensor<float>({0.4f, 0.1f}, {1, 2})});
-  EXPECT_EQ(thr->evaluate(1), (MetricValues{{"a/top1_thr-0.00", 100.0}, {"a/top1_thr-0.50", 0.0}}));
+  EXPECT_EQ(thr->evaluate(1), (Scalars{{"a/top1_thr-0.00", 100.0}, {"a/top1_thr-0.50", 0.0}}));
 
   testing::expect_error(
       [] { METRICS.build(Config::from_string("type = \"Accuracy\"\ntop_k = 1\n", "bad.toml")); },

@@ -15,7 +15,7 @@ struct Probe : Hook {
   std::string name() const override { return n_; }
   int priority() const override { return p_; }
   void before_train_epoch(Runner&) override { log_->push_back(n_); }
-  void after_train_iter(Runner&, int64_t batch_idx, const Batch&, const LogVars& vars) override {
+  void after_train_iter(Runner&, int64_t batch_idx, const Batch&, const Scalars& vars) override {
     log_->push_back(n_ + ":" + std::to_string(batch_idx) + ":" + vars.front().first);
   }
   std::string n_;
@@ -42,7 +42,7 @@ TEST(Hooks, PriorityOrderAndTiesInRegistrationOrder) {
             (std::vector<std::string>{"Override", "RuntimeInfo", "IterTimer", "DistSamplerSeed",
                                       "EMA", "Logger", "Checkpoint", "Early"}));
   log.clear();
-  hooks.call(&Hook::after_train_iter, runner, int64_t{3}, Batch{}, LogVars{{"loss", 1.0}});
+  hooks.call(&Hook::after_train_iter, runner, int64_t{3}, Batch{}, Scalars{{"loss", 1.0}});
   EXPECT_EQ(log.front(), "Override:3:loss");
   EXPECT_EQ(hooks.describe().substr(0, 32), "(HIGHEST     ) Override\n(VERY_HI");
 }

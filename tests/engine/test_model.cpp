@@ -17,7 +17,7 @@ TEST(ParseLosses, SumsTheLossTermsAndLogsEverything) {
   const auto [total, log_vars] = parse_losses(losses);
   EXPECT_DOUBLE_EQ(total.item<double>(), 2.25);  // mean(1, 3) + 0.25; acc is not optimised
   EXPECT_EQ(log_vars,
-            (LogVars{{"loss", 2.25}, {"loss_cls", 2.0}, {"acc", 0.5}, {"loss_box", 0.25}}));
+            (Scalars{{"loss", 2.25}, {"loss_cls", 2.0}, {"acc", 0.5}, {"loss_box", 0.25}}));
   expect_error([] { parse_losses({{"acc", ones({1})}}); }, {"parse_losses", "'loss'", "acc"});
 }
 
@@ -48,7 +48,7 @@ TEST(BaseModel, TrainStepUpdatesAndValStepPredicts) {
       std::make_unique<optim::SGD>(net->parameters(), optim::SGDOptions{.lr = 0.5}));
   const Batch b = batch_of(8);
   const Tensor before = net->fc->weight.clone();
-  const LogVars first = net->train_step(b, wrapper);
+  const Scalars first = net->train_step(b, wrapper);
   EXPECT_EQ(first.front().first, "loss");
   EXPECT_NE(net->fc->weight.to_vector<float>(), before.to_vector<float>());
   double last = first.front().second;

@@ -217,6 +217,23 @@ struct Partial {
   double weight = 0;
 };
 
+// Where row r's loss goes: its output element with reduction none (out_rows set), else the
+// block's sum.
+template <class T, class A>
+void put_loss(T* out_rows, int64_t r, A loss, Partial& part) {
+  if (out_rows) {
+    out_rows[r] = static_cast<T>(loss);
+  } else {
+    part.loss += loss;
+  }
+}
+
+// The weight of class t: 1 without class weights.
+template <class A>
+A class_weight(const std::vector<A>& w, int64_t t) {
+  return w.empty() ? A(1) : w[t];
+}
+
 // Writes the reduced loss (sum, or sum / total weight) and the total weight.
 template <class T, class A>
 void finish(const Tensor& out, const Tensor& total_weight, const std::vector<Partial>& parts,
@@ -272,8 +289,7 @@ void ce_forward(const Tensor& out, const Tensor& lse_out, const Tensor& total_we
   const RowIndex index(probs ? logits : target);
   const std::vector<A> w = class_weights<T, A>(weight);
   const A ls = static_cast<A>(args.label_smoothing), keep = A(1) - ls, uniform = ls / A(C);
-  const bool none = args.reduction == Reduction::none;
-  T* out_rows = none ? static_cast<T*>(out.raw_data()) : nullptr;
+  T* out_rows = args.reduction == Reduction::none ? static_cast<T*>(out.raw_data()) : nullptr;
   A* lse = static_cast<A*>(lse_out.raw_data());
   std::vector<Partial> parts(d.blocks);
   TargetCheck check(C);
@@ -300,7 +316,7 @@ void ce_forward(const Tensor& out, const Tensor& lse_out, const Tensor& total_we
       } else {
         const int64_t t = index.at<int64_t>(r);
         if (t != args.ignore_index && check.in_range(t)) {
-          const A wt = w.empty() ? A(1) : w[t];
+          const A wt = class_weight(w, t);
           loss = keep * wt * (lse[r] - xr[t]);
           if (ls > 0) {
             // The smoothing term: sum_c w_c (lse - x_c) / C (summed as differences: no
@@ -311,11 +327,7 @@ void ce_forward(const Tensor& out, const Tensor& lse_out, const Tensor& total_we
           part.weight += wt;
         }
       }
-      if (none) {
-        out_rows[r] = static_cast<T>(loss);
-      } else {
-        part.loss += loss;
-      }
+      put_loss(out_rows, r, loss, part);
     }
     parts[b] = part;
   });
@@ -380,9 +392,8 @@ void ce_backward(const Tensor& grad_logits, const Tensor& grad_target, const Ten
         k[i] = scale(r) * (keep * wq + uniform * sum_w);
       } else {
         const int64_t t = index.at<int64_t>(r);
-        k[i] = t == args.ignore_index
-                   ? A(0)
-                   : scale(r) * (keep * (w.empty() ? A(1) : w[t]) + uniform * sum_w);
+        k[i] = t == args.ignore_index ? A(0)
+                                      : scale(r) * (keep * class_weight(w, t) + uniform * sum_w);
       }
     }
     A* G = gx.dest(r0, R, sc.e);
@@ -412,7 +423,7 @@ void ce_backward(const Tensor& grad_logits, const Tensor& grad_target, const Ten
           g -= ConstArrMap<A>(w.data(), C) * (uniform * s);
         }
       }
-      g[t] -= keep * (w.empty() ? A(1) : w[t]) * s;
+      g[t] -= keep * class_weight(w, t) * s;
     }
     gx.store(r0, R, G);
   });
@@ -443,8 +454,7 @@ void nll_forward(const Tensor& out, const Tensor& total_weight, const Tensor& in
   const int64_t stride_c = input.stride(2) * int64_t(sizeof(T));
   const RowIndex rows(input), index(target);
   const std::vector<A> w = class_weights<T, A>(weight);
-  const bool none = args.reduction == Reduction::none;
-  T* out_rows = none ? static_cast<T*>(out.raw_data()) : nullptr;
+  T* out_rows = args.reduction == Reduction::none ? static_cast<T*>(out.raw_data()) : nullptr;
   const int64_t blocks = (M + kNllRows - 1) / kNllRows;
   std::vector<Partial> parts(blocks);
   TargetCheck check(C);
@@ -455,15 +465,11 @@ void nll_forward(const Tensor& out, const Tensor& total_weight, const Tensor& in
         const int64_t t = index.at<int64_t>(r);
         A loss = 0;
         if (t != args.ignore_index && check.in_range(t)) {
-          const A wt = w.empty() ? A(1) : w[t];
+          const A wt = class_weight(w, t);
           loss = -wt * static_cast<A>(*reinterpret_cast<const T*>(rows(r) + t * stride_c));
           part.weight += wt;
         }
-        if (none) {
-          out_rows[r] = static_cast<T>(loss);
-        } else {
-          part.loss += loss;
-        }
+        put_loss(out_rows, r, loss, part);
       }
       parts[b] = part;
     }
@@ -495,8 +501,7 @@ void nll_backward(const Tensor& grad_input, const Tensor& grad_out, const Tensor
       for (int64_t c = 0; c < C; ++c) *reinterpret_cast<T*>(p + c * stride_c) = T(0);
       const int64_t t = index.at<int64_t>(r);
       if (t == args.ignore_index) continue;
-      const A wt = w.empty() ? A(1) : w[t];
-      *reinterpret_cast<T*>(p + t * stride_c) = static_cast<T>(-wt * scale(r));
+      *reinterpret_cast<T*>(p + t * stride_c) = static_cast<T>(-class_weight(w, t) * scale(r));
     }
   });
 }

@@ -2,8 +2,7 @@
 
 #include <zlib.h>
 
-#include <fstream>
-
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 namespace anvil::engine {
@@ -68,10 +67,7 @@ std::string encode_png(const Tensor& image) {
 }
 
 void write_png(const std::string& path, const Tensor& image) {
-  const std::string bytes = encode_png(image);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ANVIL_CHECK(out.good(), "write_png: cannot write '{}'", path);
+  write_file_atomically(path, encode_png(image), "write_png");
 }
 
 }  // namespace anvil::engine

@@ -12,7 +12,7 @@ namespace anvil::engine {
 // returns the bytes of a PNG file. Other shapes or dtypes are an error naming them.
 std::string encode_png(const Tensor& image);
 
-// encode_png, written to `path` (created or replaced).
+// encode_png, written to `path` atomically (created or replaced).
 void write_png(const std::string& path, const Tensor& image);
 
 }  // namespace anvil::engine

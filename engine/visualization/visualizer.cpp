@@ -7,6 +7,7 @@
 
 #include "engine/registry/registries.h"
 #include "engine/visualization/png.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 namespace anvil::engine {
@@ -42,10 +43,7 @@ std::string LocalVisBackend::dir(const std::string& sub) const {
 }
 
 void LocalVisBackend::add_config(const std::string& text) {
-  std::ofstream out(dir() + "/" + options_.config_save_file, std::ios::trunc);
-  out << text;
-  ANVIL_CHECK(out.good(), "LocalVisBackend: cannot write '{}/{}'", save_dir_,
-              options_.config_save_file);
+  write_file_atomically(dir() + "/" + options_.config_save_file, text, "LocalVisBackend");
 }
 
 void LocalVisBackend::add_scalars(const Scalars& scalars, int64_t step,

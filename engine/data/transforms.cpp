@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "autograd/functions/pool.h"
+#include "autograd/functions/unary.h"
 #include "tensor/error.h"
 #include "tensor/ops/factory.h"
 
@@ -149,51 +151,16 @@ void RandomFlip::apply(Sample& sample, Rng& rng) const {
   sample.inputs = gather_image(image, rows, cols, 0, "RandomFlip");
 }
 
+// F.interpolate's bilinear resize (align_corners=False, no antialiasing), in double; u8 images
+// round half to even and clamp.
 Tensor resize_bilinear(const Tensor& image, int64_t out_h, int64_t out_w) {
-  Tensor out;
-  visit_image(image, "Resize", [&]<class T>() {
-    const Tensor src = image.contiguous();
-    const int64_t channels = src.size(0), h = src.size(1), w = src.size(2);
-    ANVIL_CHECK(h > 0 && w > 0 && out_h > 0 && out_w > 0, "Resize: cannot resize {} to {}x{}",
-                image.describe(), out_h, out_w);
-    out = empty({channels, out_h, out_w}, TensorOptions(src.dtype()));
-    // PyTorch's source index for align_corners=False: (dst + 0.5) * in / out - 0.5, floored at 0.
-    struct Tap {
-      int64_t i0, i1;
-      double w1;
-    };
-    auto taps = [](int64_t in, int64_t n) {
-      std::vector<Tap> t(static_cast<size_t>(n));
-      const double scale = double(in) / double(n);
-      for (int64_t d = 0; d < n; ++d) {
-        const double s = std::max((double(d) + 0.5) * scale - 0.5, 0.0);
-        const auto i0 = std::min(int64_t(s), in - 1);
-        t[size_t(d)] = {i0, std::min(i0 + 1, in - 1), s - double(i0)};
-      }
-      return t;
-    };
-    const auto ys = taps(h, out_h), xs = taps(w, out_w);
-    const T* in = src.data_ptr<T>();
-    T* o = out.data_ptr<T>();
-    for (int64_t c = 0; c < channels; ++c) {
-      const T* plane = in + c * h * w;
-      for (const Tap& y : ys) {
-        const T* r0 = plane + y.i0 * w;
-        const T* r1 = plane + y.i1 * w;
-        for (const Tap& x : xs) {
-          const double top = double(r0[x.i0]) * (1 - x.w1) + double(r0[x.i1]) * x.w1;
-          const double bottom = double(r1[x.i0]) * (1 - x.w1) + double(r1[x.i1]) * x.w1;
-          const double v = top * (1 - y.w1) + bottom * y.w1;
-          if constexpr (std::is_same_v<T, uint8_t>) {
-            *o++ = uint8_t(std::clamp(std::nearbyint(v), 0.0, 255.0));
-          } else {
-            *o++ = T(v);
-          }
-        }
-      }
-    }
-  });
-  return out;
+  visit_image(image, "Resize", []<class T>() {});
+  ANVIL_CHECK(image.size(1) > 0 && image.size(2) > 0 && out_h > 0 && out_w > 0,
+              "Resize: cannot resize {} to {}x{}", image.describe(), out_h, out_w);
+  const Tensor r = interpolate(image.to(DType::f64).unsqueeze(0),
+                               {.size = {out_h, out_w}, .mode = InterpolateMode::bilinear})
+                       .squeeze(0);
+  return image.dtype() == DType::u8 ? clamp(round(r), 0, 255).to(DType::u8) : r.to(image.dtype());
 }
 
 Resize::Resize(ResizeOptions options) : options_(std::move(options)) {

@@ -96,4 +96,11 @@ class DataLoader {
   std::atomic<int64_t> iteration_{0};
 };
 
+class Config;
+// A DataLoader from MMEngine's `train_dataloader` table: dataset and sampler tables (the sampler
+// defaults to DefaultSampler and its seed to `seed`), batch_size, num_workers,
+// persistent_workers, drop_last, pin_memory, prefetch_factor, collate_fn = {type =
+// "default_collate"}. Defined with the data registrations.
+std::shared_ptr<DataLoader> build_dataloader(const Config& table, uint64_t seed);
+
 }  // namespace anvil::engine

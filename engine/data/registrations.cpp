@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "engine/data/data_loader.h"
 #include "engine/data/readers.h"
 #include "engine/data/sampler.h"
 #include "engine/data/transforms.h"
@@ -185,4 +186,29 @@ ANVIL_REGISTER(DATA_SAMPLERS, "InfiniteSampler", [](const Config& cfg, const Dat
 });
 
 }  // namespace
+
+std::shared_ptr<DataLoader> build_dataloader(const Config& cfg, uint64_t seed) {
+  cfg.check_keys({"dataset", "sampler", "batch_size", "num_workers", "persistent_workers",
+                  "drop_last", "pin_memory", "prefetch_factor", "collate_fn"});
+  std::shared_ptr<Dataset> dataset = DATASETS.build(cfg["dataset"]);
+  Config sampler = cfg.find("sampler") != nullptr ? cfg["sampler"]
+                                                   : Config::table({{"type", "DefaultSampler"}});
+  if (!sampler.has("seed")) sampler.set("seed", static_cast<int64_t>(seed));
+  DataLoaderOptions o;
+  o.batch_size = cfg.get_or("batch_size", o.batch_size);
+  o.num_workers = cfg.get_or("num_workers", o.num_workers);
+  o.persistent_workers = cfg.get_or("persistent_workers", o.persistent_workers);
+  o.drop_last = cfg.get_or("drop_last", o.drop_last);
+  o.pin_memory = cfg.get_or("pin_memory", o.pin_memory);
+  o.prefetch_factor = cfg.get_or("prefetch_factor", o.prefetch_factor);
+  if (const Config* collate = cfg.find("collate_fn")) {
+    const std::string type = collate->get<std::string>("type");
+    if (type != "default_collate") {
+      throw ConfigError(fmt::format("{}: collate_fn type must be \"default_collate\", got \"{}\"",
+                                    collate->where(), type));
+    }
+  }
+  return std::make_shared<DataLoader>(dataset, DATA_SAMPLERS.build(sampler, *dataset), o);
+}
+
 }  // namespace anvil::engine

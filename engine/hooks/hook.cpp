@@ -54,7 +54,7 @@ bool every_n(int64_t value, int64_t n, int64_t start) {
 
 void HookList::add(std::shared_ptr<Hook> hook, std::optional<int> priority) {
   ANVIL_CHECK(hook != nullptr, "HookList::add: null hook");
-  const int p = priority.value_or(hook->priority());
+  const int p = priority.value_or(hook->configured_priority.value_or(hook->priority()));
   ANVIL_CHECK(p >= 0 && p <= 100, "hook {}: priority {} is outside 0..100", hook->name(), p);
   auto at = std::find_if(hooks_.begin(), hooks_.end(),
                          [p](const auto& entry) { return entry.first > p; });

@@ -47,6 +47,8 @@ class Hook {
   // The class name (logs and errors) and the default priority (config `priority` overrides it).
   virtual std::string name() const = 0;
   virtual int priority() const { return static_cast<int>(Priority::NORMAL); }
+  // A config's `priority` key: replaces priority() when the hook is registered.
+  std::optional<int> configured_priority = std::nullopt;
 
   virtual void before_run(Runner&) {}
   virtual void after_load_checkpoint(Runner&, Checkpoint&) {}
@@ -78,7 +80,8 @@ bool every_n(int64_t value, int64_t n, int64_t start = 0);
 // The run's hooks in calling order.
 class HookList {
  public:
-  // Inserts after the last hook whose priority is <= `priority` (the hook's own when unset).
+  // Inserts after the last hook whose priority is <= `priority` (when unset: the hook's
+  // configured_priority, else its priority()).
   void add(std::shared_ptr<Hook> hook, std::optional<int> priority = std::nullopt);
   const std::vector<std::pair<int, std::shared_ptr<Hook>>>& hooks() const { return hooks_; }
   // Calls `point` on every hook in order, e.g. call(&Hook::before_train_epoch, runner).

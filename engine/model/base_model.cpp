@@ -1,5 +1,7 @@
 #include "engine/model/base_model.h"
 
+#include <fmt/ranges.h>
+
 #include "anvil.h"
 
 namespace anvil::engine {
@@ -114,6 +116,13 @@ Scalars BaseModel::train_step(Batch batch, OptimWrapper& optim_wrapper) {
   auto [total, log_vars] = parse_losses(losses);
   optim_wrapper.update_params(total);
   return log_vars;
+}
+
+Scalars BaseModel::train_step(Batch, OptimWrapperDict& optim_wrappers) {
+  throw ValueError(fmt::format(
+      "{}::train_step: the runner has several optimizer wrappers ({}); a model trained with an "
+      "OptimWrapperDict must override train_step(Batch, OptimWrapperDict&)",
+      type_name(), fmt::join(optim_wrappers.keys(), ", ")));
 }
 
 Outputs BaseModel::predict(Batch batch) {

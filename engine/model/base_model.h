@@ -86,7 +86,10 @@ class BaseModel : public nn::Module {
 
   // preprocess (training) → forward(loss) inside optim_context → parse_losses →
   // update_params(total); returns the log variables.
-  Scalars train_step(Batch batch, OptimWrapper& optim_wrapper);
+  virtual Scalars train_step(Batch batch, OptimWrapper& optim_wrapper);
+  // Models with several optimizers (GANs) override this and update each wrapper themselves, as
+  // MMEngine's; the default is an error.
+  virtual Scalars train_step(Batch batch, OptimWrapperDict& optim_wrappers);
   // preprocess → forward(predict).
   Outputs val_step(Batch batch);
   Outputs test_step(Batch batch);

@@ -62,6 +62,14 @@ std::vector<optim::ParamGroup> paramwise_groups(nn::Module& model, const Paramwi
 std::unique_ptr<OptimWrapper> build_optim_wrapper(nn::Module& model,
                                                   const OptimWrapperConfig& config);
 
+// The config layer's mappings (defined with the registrations, engine/optim/registrations.cpp):
+// an `optimizer` table without its type (torch.optim's keys: lr, momentum, betas = [b1, b2], ...)
+// and an `optim_wrapper` table (type, optimizer, accumulative_counts, clip_grad, loss_scale,
+// dtype, paramwise_cfg). Unknown keys are errors listing the valid ones.
+class Config;
+OptimizerConfig optimizer_config(const std::string& type, const Config& table);
+OptimWrapperConfig optim_wrapper_config(const Config& table);
+
 // MMEngine's auto_scale_lr: when enabled, every group's lr (the pseudo group's too) is
 // multiplied by real_batch_size / base_batch_size, where real_batch_size is world size × the
 // train loader's batch size. Returns the ratio, or nothing when disabled.

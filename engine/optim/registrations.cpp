@@ -86,6 +86,45 @@ ANVIL_REGISTER(OPTIM_WRAPPERS, "AmpOptimWrapper",
                                                           optim_wrapper_options(cfg));
                });
 
+// ---- optimizers (torch.optim's names and keys: betas = [0.9, 0.999], flags as booleans)
+
+const std::vector<std::string_view> kSgdKeys = {"lr",       "momentum", "dampening", "weight_decay",
+                                                "nesterov", "maximize"};
+const std::vector<std::string_view> kAdamKeys = {"lr",           "betas",   "eps",
+                                                 "weight_decay", "amsgrad", "maximize"};
+
+ANVIL_REGISTER(OPTIMIZERS, "SGD", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
+  return std::shared_ptr(build_optimizer(optimizer_config("SGD", cfg), std::move(groups)));
+});
+ANVIL_REGISTER(OPTIMIZERS, "Adam", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
+  return std::shared_ptr(build_optimizer(optimizer_config("Adam", cfg), std::move(groups)));
+});
+ANVIL_REGISTER(OPTIMIZERS, "AdamW", [](const Config& cfg, std::vector<optim::ParamGroup> groups) {
+  return std::shared_ptr(build_optimizer(optimizer_config("AdamW", cfg), std::move(groups)));
+});
+
+ParamwiseCfg paramwise_cfg(const Config& cfg) {
+  cfg.check_keys({"bias_lr_mult", "bias_decay_mult", "norm_decay_mult", "dwconv_decay_mult",
+                  "flat_decay_mult", "bypass_duplicate", "custom_keys"});
+  ParamwiseCfg o;
+  for (const auto& [key, field] :
+       {std::pair{"bias_lr_mult", &o.bias_lr_mult}, std::pair{"bias_decay_mult", &o.bias_decay_mult},
+        std::pair{"norm_decay_mult", &o.norm_decay_mult},
+        std::pair{"dwconv_decay_mult", &o.dwconv_decay_mult},
+        std::pair{"flat_decay_mult", &o.flat_decay_mult}}) {
+    if (const Config* v = cfg.find(key); v != nullptr && !v->is_null()) *field = v->as_double();
+  }
+  o.bypass_duplicate = cfg.get_or("bypass_duplicate", o.bypass_duplicate);
+  if (const Config* keys = cfg.find("custom_keys")) {
+    for (const auto& [name, options] : keys->items()) {
+      for (const auto& [option, value] : options.items()) {
+        o.custom_keys[name][option] = value.as_double();
+      }
+    }
+  }
+  return o;
+}
+
 // ---- parameter schedulers
 
 // Set by build_param_scheduler while it builds.
@@ -266,6 +305,55 @@ const bool kSchedulersRegistered [[maybe_unused]] = [] {
 #undef ANVIL_SCHEDULERS
 
 }  // namespace
+
+OptimizerConfig optimizer_config(const std::string& type, const Config& cfg) {
+  if (type != "SGD" && type != "Adam" && type != "AdamW") {
+    throw ConfigError(fmt::format("{}: optimizer type '{}' is not one of SGD, Adam, AdamW",
+                                  cfg.where(), type));
+  }
+  cfg.check_keys(type == "SGD" ? kSgdKeys : kAdamKeys);
+  OptimizerConfig out{type, {}};
+  for (const auto& [key, value] : cfg.items()) {
+    if (key == "betas") {
+      if (value.size() != 2) {
+        throw ConfigError(
+            fmt::format("{}: expected two betas, got {}", value.where(), value.describe()));
+      }
+      out.options["beta1"] = value[0].as_double();
+      out.options["beta2"] = value[1].as_double();
+    } else {
+      out.options[key] =
+          value.kind() == Config::Kind::boolean ? double(value.as_bool()) : value.as_double();
+    }
+  }
+  return out;
+}
+
+OptimWrapperConfig optim_wrapper_config(const Config& cfg) {
+  OptimWrapperConfig o;
+  o.type = cfg.get_or("type", o.type);
+  if (o.type == "OptimWrapper") {
+    cfg.check_keys({"type", "optimizer", "accumulative_counts", "clip_grad", "paramwise_cfg"});
+  } else if (o.type == "AmpOptimWrapper") {
+    cfg.check_keys({"type", "optimizer", "accumulative_counts", "clip_grad", "paramwise_cfg",
+                    "loss_scale", "dtype"});
+  } else {
+    throw ConfigError(fmt::format("{}: optim_wrapper type must be OptimWrapper or "
+                                  "AmpOptimWrapper, got '{}'",
+                                  cfg["type"].where(), o.type));
+  }
+  const Config& optimizer = cfg["optimizer"];
+  o.optimizer = optimizer_config(optimizer.get<std::string>("type"), optimizer.without("type"));
+  const OptimWrapperOptions w = optim_wrapper_options(cfg);
+  o.accumulative_counts = w.accumulative_counts;
+  o.clip_grad = w.clip_grad;
+  if (const Config* scale = cfg.find("loss_scale"); scale != nullptr && !scale->is_null()) {
+    o.loss_scale = loss_scale(*scale);
+  }
+  o.dtype = cfg.get_or("dtype", o.dtype);
+  if (const Config* paramwise = cfg.find("paramwise_cfg")) o.paramwise_cfg = paramwise_cfg(*paramwise);
+  return o;
+}
 
 // The runner's way to build a scheduler (declared in param_scheduler.h once merged): as
 // PARAM_SCHEDULERS.build, with convert_to_iter_based = true applying build_iter_from_epoch with

@@ -14,7 +14,6 @@ constinit Registry<ParamScheduler, std::shared_ptr<OptimWrapper>> PARAM_SCHEDULE
     "PARAM_SCHEDULERS"};
 constinit Registry<Hook> HOOKS{"HOOKS"};
 constinit Registry<BaseMetric> METRICS{"METRICS"};
-constinit Registry<BaseLoop, Runner&> LOOPS{"LOOPS"};
 constinit Registry<VisBackend, std::filesystem::path> VISBACKENDS{"VISBACKENDS"};
 
 }  // namespace anvil::engine

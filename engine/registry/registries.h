@@ -3,8 +3,8 @@
 // users register theirs from their programs (ANVIL_REGISTER in any .cpp).
 //
 // The extra factory arguments are what the builder has besides the table: a sampler gets its
-// dataset, an optimizer the parameter groups, a scheduler the optimizer wrapper it drives, a loop
-// its runner. The engine types are only declared here: engine/data defines Dataset, Transform and
+// dataset, an optimizer the parameter groups, a scheduler the optimizer wrapper it drives.
+// The engine types are only declared here: engine/data defines Dataset, Transform and
 // Sampler (BaseDataset and the Concat/Repeat wrappers all register as Dataset).
 #pragma once
 
@@ -25,9 +25,7 @@ class OptimWrapper;
 class ParamScheduler;
 class Hook;
 class BaseMetric;
-class BaseLoop;
 class VisBackend;
-class Runner;
 
 // A model entry returns the nn::Module (the Runner's models derive from it).
 extern Registry<nn::Module> MODELS;
@@ -41,7 +39,6 @@ extern Registry<OptimWrapper, std::unique_ptr<optim::Optimizer>> OPTIM_WRAPPERS;
 extern Registry<ParamScheduler, std::shared_ptr<OptimWrapper>> PARAM_SCHEDULERS;
 extern Registry<Hook> HOOKS;
 extern Registry<BaseMetric> METRICS;
-extern Registry<BaseLoop, Runner&> LOOPS;
 // The backend's save directory (work_dir/<timestamp>/vis_data).
 extern Registry<VisBackend, std::filesystem::path> VISBACKENDS;
 

@@ -1,5 +1,7 @@
 #include "nn/modules/container.h"
 
+#include "autograd/checkpoint.h"
+#include "autograd/grad_mode.h"
 #include "tensor/error.h"
 
 namespace anvil::nn {
@@ -22,10 +24,16 @@ void Sequential::push_back(ModulePtr module) {
   modules_.push_back(register_module(std::to_string(modules_.size()), std::move(module)));
 }
 
-Tensor Sequential::forward(const Tensor& input) {
+Tensor Sequential::run(const Tensor& input) {
   Tensor x = input;
   for (const ModulePtr& m : modules_) x = m->forward(x);
   return x;
+}
+
+Tensor Sequential::forward(const Tensor& input) {
+  if (!checkpointing_ || !is_training() || !GradMode::is_enabled()) return run(input);
+  return autograd::checkpoint([this](const std::vector<Tensor>& in) { return std::vector{run(in[0])}; },
+                              {input})[0];
 }
 
 const ModulePtr& Sequential::operator[](size_t i) const {

@@ -20,9 +20,16 @@ class Sequential : public Module {
   Tensor forward(const Tensor& input) override;
   size_t size() const { return modules_.size(); }
   const ModulePtr& operator[](size_t i) const;
+  // Activation checkpointing (MMEngine's activation_checkpointing key): while training with
+  // autograd, the children run without keeping their activations and are run again in backward
+  // (autograd::checkpoint).
+  void set_activation_checkpointing(bool on) { checkpointing_ = on; }
+  bool activation_checkpointing() const { return checkpointing_; }
 
  private:
+  Tensor run(const Tensor& input);
   std::vector<ModulePtr> modules_;
+  bool checkpointing_ = false;
 };
 
 class ModuleList : public Module {

@@ -239,24 +239,42 @@ Pixels decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
 
 // ---- conversion to the mode's channels, [C, H, W]
 
+// to[i] = from[i * kStride]; a constant stride lets the compiler vectorize it.
+template <int64_t kStride>
+void copy_strided(const uint8_t* from, uint8_t* to, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) to[i] = from[i * kStride];
+}
+
 Tensor to_planes(const Pixels& pixels, ImageMode mode) {
   const int64_t in_c = pixels.channels, plane = pixels.height * pixels.width;
-  int64_t out_c = in_c;
-  if (mode == ImageMode::gray) out_c = 1;
-  if (mode == ImageMode::rgb) out_c = 3;
+  const bool color = in_c >= 3;
+  const int64_t out_c = mode == ImageMode::gray ? 1 : mode == ImageMode::rgb ? 3 : in_c;
   Tensor image = empty({out_c, pixels.height, pixels.width}, TensorOptions(DType::u8));
   uint8_t* out = image.data_ptr<uint8_t>();
   const uint8_t* in = pixels.data.data();
-  const bool color = in_c >= 3;
-  for (int64_t i = 0; i < plane; ++i) {
-    const uint8_t* px = in + i * in_c;
-    if (mode == ImageMode::keep) {
-      for (int64_t c = 0; c < in_c; ++c) out[c * plane + i] = px[c];
-    } else if (mode == ImageMode::gray) {
-      out[i] = color ? uint8_t((px[0] * 19595u + px[1] * 38470u + px[2] * 7471u + 0x8000u) >> 16)
-                     : px[0];
-    } else {
-      for (int64_t c = 0; c < 3; ++c) out[c * plane + i] = px[color ? c : 0];
+  if (mode == ImageMode::gray && color) {
+    for (int64_t i = 0; i < plane; ++i) {
+      const uint8_t* px = in + i * in_c;
+      out[i] = uint8_t((px[0] * 19595u + px[1] * 38470u + px[2] * 7471u + 0x8000u) >> 16);
+    }
+    return image;
+  }
+  // Every other case copies channels: each its own, or the gray one replicated.
+  for (int64_t c = 0; c < out_c; ++c) {
+    const uint8_t* from = in + (mode == ImageMode::keep || color ? c : 0);
+    uint8_t* to = out + c * plane;
+    switch (in_c) {
+      case 1:
+        copy_strided<1>(from, to, plane);
+        break;
+      case 2:
+        copy_strided<2>(from, to, plane);
+        break;
+      case 3:
+        copy_strided<3>(from, to, plane);
+        break;
+      default:
+        copy_strided<4>(from, to, plane);
     }
   }
   return image;

@@ -565,9 +565,10 @@ TEST_F(ImageFiles, DataLoaderResizesCropsAndBatches) {
   EXPECT_EQ(batches, 2);
   std::sort(labels.begin(), labels.end());
   EXPECT_EQ(labels, (std::vector<int64_t>{0, 0, 0, 1, 1, 1}));
-  // A constant PNG stays constant through bilinear resizing and cropping.
-  const Sample s = ds->get(0);  // even/0.png, all 0
-  EXPECT_EQ(s.inputs.sum().item<float>(), 0.0f);
+  // A constant image stays constant through resizing and cropping: even/2.png, all 100.
+  const Sample s = ds->get(1);
+  EXPECT_EQ(std::get<std::string>(s.meta.at("img_path")), (dir_ / "even" / "2.png").string());
+  EXPECT_EQ(s.inputs.to_vector<float>(), std::vector<float>(3 * 10 * 8, 100.0f / 255.0f));
 }
 
 // ---- registration

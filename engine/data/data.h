@@ -3,6 +3,8 @@
 
 #include "engine/data/data_loader.h"
 #include "engine/data/dataset.h"
+#include "engine/data/image_folder.h"
+#include "engine/data/image_io.h"
 #include "engine/data/random.h"
 #include "engine/data/readers.h"
 #include "engine/data/sample.h"

@@ -1,11 +1,12 @@
 // The registrations of engine/data's types: transforms with torchvision's argument names (MMCV's
-// for RandomFlip), MMPretrain's dataset names with BaseDataset's keys, MMEngine's wrappers and
-// samplers.
+// for RandomFlip), MMPretrain's dataset names with BaseDataset's keys (and each dataset's own),
+// MMEngine's wrappers and samplers.
 #include <fmt/format.h>
 
 #include <array>
 
 #include "engine/data/data_loader.h"
+#include "engine/data/image_folder.h"
 #include "engine/data/readers.h"
 #include "engine/data/sampler.h"
 #include "engine/data/transforms.h"
@@ -105,10 +106,12 @@ MetaValue meta_value(const Config& value) {
   }
 }
 
-// BaseDataset's keys; `pipeline` is a list of TRANSFORMS tables.
-DatasetOptions dataset_options(const Config& cfg) {
-  cfg.check_keys(
-      {"data_root", "split", "test_mode", "indices", "lazy_init", "metainfo", "pipeline"});
+// BaseDataset's keys and the dataset's `own_keys`; `pipeline` is a list of TRANSFORMS tables.
+DatasetOptions dataset_options(const Config& cfg, const std::vector<std::string_view>& own_keys) {
+  std::vector<std::string_view> keys = {"data_root"};
+  keys.insert(keys.end(), own_keys.begin(), own_keys.end());
+  keys.insert(keys.end(), {"test_mode", "indices", "lazy_init", "metainfo", "pipeline"});
+  cfg.check_keys(keys);
   DatasetOptions o;
   o.data_root = cfg.get_or("data_root", o.data_root);
   o.split = cfg.get_or("split", o.split);
@@ -132,19 +135,34 @@ DatasetOptions dataset_options(const Config& cfg) {
   return o;
 }
 
+// The binary readers' own key is the split.
 template <class D>
-void register_dataset(const char* type) {
+void register_reader(const char* type) {
   DATASETS.add(type, [](const Config& cfg) -> std::shared_ptr<Dataset> {
-    return std::make_shared<D>(dataset_options(cfg));
+    return std::make_shared<D>(dataset_options(cfg, {"split"}));
   });
+}
+
+// MMPretrain's CustomDataset keys, `color` as MMCV's LoadImageFromFile color_type.
+std::shared_ptr<Dataset> build_image_folder(const Config& cfg) {
+  DatasetOptions options = dataset_options(cfg, {"data_prefix", "ann_file", "color"});
+  ImageFolderOptions o;
+  o.data_prefix = cfg.get_or("data_prefix", o.data_prefix);
+  o.ann_file = cfg.get_or("ann_file", o.ann_file);
+  if (const Config* color = cfg.find("color"); color != nullptr && !color->is_null()) {
+    o.color = parse_color_type(color->as_string());
+  }
+  return std::make_shared<ImageFolderDataset>(std::move(options), std::move(o));
 }
 
 // MMPretrain's names.
 const bool kDatasetsRegistered [[maybe_unused]] = [] {
-  register_dataset<Cifar10Dataset>("CIFAR10");
-  register_dataset<Cifar100Dataset>("CIFAR100");
-  register_dataset<MnistDataset>("MNIST");
-  register_dataset<FashionMnistDataset>("FashionMNIST");
+  register_reader<Cifar10Dataset>("CIFAR10");
+  register_reader<Cifar100Dataset>("CIFAR100");
+  register_reader<MnistDataset>("MNIST");
+  register_reader<FashionMnistDataset>("FashionMNIST");
+  DATASETS.add("ImageFolder", build_image_folder);  // torchvision's name
+  DATASETS.add("CustomDataset", build_image_folder);
   return true;
 }();
 

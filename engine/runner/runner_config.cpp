@@ -231,14 +231,16 @@ std::unique_ptr<Runner> Runner::from_cfg(const Config& cfg) {
     for (const Config& table : table_list(*hooks)) o.custom_hooks.push_back(build_hook(table));
   }
 
-  if (const Config* load_from = cfg.find("load_from"); load_from != nullptr && !load_from->is_null()) {
+  // TOML has no null: an empty load_from means none (MMEngine's None).
+  if (const Config* load_from = cfg.find("load_from");
+      load_from != nullptr && !load_from->is_null() && !load_from->as_string().empty()) {
     o.load_from = load_from->as_string();
   }
   if (const Config* resume = cfg.find("resume")) {
     // A path resumes from that checkpoint (FlexibleRunner's form), true from the latest.
     if (resume->is_string()) {
-      o.resume = true;
-      o.load_from = resume->as_string();
+      o.resume = !resume->as_string().empty();
+      if (o.resume) o.load_from = resume->as_string();
     } else {
       o.resume = resume->as_bool();
     }

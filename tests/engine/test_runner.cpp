@@ -310,7 +310,7 @@ TEST(Runner, WorkDirLogLinesAndScalars) {
   EXPECT_EQ(log_dir.parent_path(), fs::absolute(dir));
   const std::string log = read(log_dir / (runner->timestamp() + ".log"));
   EXPECT_TRUE(std::regex_search(
-      log, std::regex(R"(Epoch\(train\) +\[1\]\[2/6\]  lr: 5\.\d{4}e-02  eta: 0:00:\d\d  time: )"
+      log, std::regex(R"(Epoch\(train\) +\[1\]\[2/6\]  lr: 6\.6667e-02  eta: 0:00:\d\d  time: )"
                       R"(\d+\.\d{4}  data_time: \d+\.\d{4}  memory: \d+  loss: \d\.\d{4})")))
       << log;
   EXPECT_TRUE(std::regex_search(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package that anvil's build, tests, benchmarks and examples need,
+# Installs every Debian package that anvil's build, tests, benchmarks and examples need (and
+# Fashion-MNIST, the main job's dataset, from Debian's dataset-fashion-mnist),
 # skipping those already present. Safe to run again. The CUDA toolkit is optional and not
 # installed here: when nvcc is on PATH (or in /usr/local/cuda) the CUDA backend is built too.
 set -euo pipefail
@@ -7,8 +8,9 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libeigen3-dev libdnnl-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libtoml11-dev
-  zlib1g-dev libopenmpi-dev openmpi-bin
+  zlib1g-dev libpng-dev libjpeg62-turbo-dev libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev
+  dataset-fashion-mnist
 )
 
 missing=()

@@ -44,7 +44,9 @@
 namespace anvil::engine {
 
 // MMEngine's `randomness`: seed (unset: drawn at random and logged), diff_rank_seed (seed +
-// rank), deterministic (deterministic kernels only).
+// rank), deterministic. anvil's CPU kernels are deterministic for a given thread count (static
+// OpenMP partitions, no atomics), so `deterministic` changes nothing on the CPU; it is accepted
+// for MMEngine configs. Data order and augmentation follow the seed whatever the worker count.
 struct Randomness {
   std::optional<uint64_t> seed = std::nullopt;
   bool diff_rank_seed = false;

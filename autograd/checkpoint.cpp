@@ -88,10 +88,11 @@ class CheckpointBackward final : public Node {
       root_grads.push_back(grad_outputs[i]);
     }
     std::vector<Tensor> result(num_outputs());
-    if (roots.empty() || diff_inputs.empty()) return result;
-    std::vector<Tensor> grads = grad(roots, diff_inputs, root_grads, /*retain_graph=*/false,
-                                     /*allow_unused=*/true);
-    for (size_t k = 0; k < grads.size(); ++k) result[diff_index[k]] = std::move(grads[k]);
+    if (roots.empty()) return result;
+    // A backward (not grad()) through the recomputed graph: tensors fn uses without taking them
+    // as inputs (a module's parameters) accumulate their gradients as in a plain run.
+    backward(roots, root_grads);
+    for (size_t k = 0; k < diff_inputs.size(); ++k) result[diff_index[k]] = diff_inputs[k].grad();
     return result;
   }
 

@@ -2,6 +2,9 @@
 // recording (so no activation inside it is kept), saving only the inputs and the random
 // generators' offsets; backward runs fn again with grad enabled and the generators rewound, so
 // random ops (dropout) draw the same numbers, and back-propagates through the recomputed graph.
+// Tensors that fn uses without taking them as inputs (a module's parameters) get their gradients
+// accumulated as in a plain run, provided some input requires grad (as PyTorch's reentrant
+// checkpoint: otherwise nothing is recorded).
 #pragma once
 
 #include <functional>

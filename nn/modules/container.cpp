@@ -32,8 +32,10 @@ Tensor Sequential::run(const Tensor& input) {
 
 Tensor Sequential::forward(const Tensor& input) {
   if (!checkpointing_ || !is_training() || !GradMode::is_enabled()) return run(input);
-  return autograd::checkpoint([this](const std::vector<Tensor>& in) { return std::vector{run(in[0])}; },
-                              {input})[0];
+  // The checkpoint records only when an input requires grad; the parameters inside need it too.
+  const Tensor x = input.requires_grad() ? input : input.detach().requires_grad_(true);
+  return autograd::checkpoint(
+      [this](const std::vector<Tensor>& in) { return std::vector{run(in[0])}; }, {x})[0];
 }
 
 const ModulePtr& Sequential::operator[](size_t i) const {

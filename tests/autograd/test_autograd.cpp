@@ -385,6 +385,25 @@ TEST(Autograd, CheckpointEqualsThePlainRunIncludingRandomDraws) {
   EXPECT_NE(std::count(out.begin(), out.end(), 0.0), 0);  // dropout dropped something
 }
 
+// A tensor the function captures (a parameter) rather than takes as an input gets the gradient
+// of the plain run.
+TEST(Autograd, CheckpointAccumulatesCapturedParameters) {
+  const Tensor w = tensor<double>({0.5, -1.5, 2.0}).requires_grad_();
+  auto fn = [&](const std::vector<Tensor>& in) { return std::vector{testing::mul(in[0], w)}; };
+  auto run = [&](bool use_checkpoint) {
+    w.mutable_grad() = Tensor();
+    const Tensor x = tensor<double>({1.0, 2.0, 3.0}).requires_grad_();
+    const Tensor y = use_checkpoint ? autograd::checkpoint(fn, {x})[0] : fn({x})[0];
+    testing::sum(testing::mul(y, y)).backward();
+    return std::make_pair(values(x.grad()), values(w.grad()));
+  };
+  const auto plain = run(false);
+  const auto ckpt = run(true);
+  EXPECT_EQ(plain.first, ckpt.first);
+  EXPECT_EQ(plain.second, ckpt.second);
+  EXPECT_EQ(ckpt.second, (std::vector<double>{1.0, -12.0, 36.0}));
+}
+
 TEST(Autograd, CheckpointOfAnIdentityDoesNotRewriteTheInput) {
   Tensor x = leaf({1, 2});
   std::vector<Tensor> out =

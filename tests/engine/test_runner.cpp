@@ -401,6 +401,51 @@ TEST(Runner, LoadFromAndTest) {
   expect_error([&] { tester->train(); }, {"Runner::train", "train_dataloader"});
 }
 
+std::vector<double> parameters(Runner& runner) {
+  std::vector<double> out;
+  for (const auto& [name, t] : runner.model().named_parameters()) {
+    for (double v : t.detach().to(DType::f64).to_vector<double>()) out.push_back(v);
+  }
+  return out;
+}
+
+// efficient_conv_bn_eval and activation_checkpointing by module path, from the config: training
+// with them gives the same parameters (the checkpointed layers are recomputed exactly; the fused
+// pair is only active while its BN is frozen).
+TEST(Runner, ModelPatchesFromConfig) {
+  const std::string backbone = R"(
+[model.backbone]
+type = "Sequential"
+layers = [{type = "Conv2d", in_channels = 1, out_channels = 4, kernel_size = 3, padding = 1},
+          {type = "BatchNorm2d", num_features = 4}, {type = "ReLU"},
+          {type = "Sequential", layers = [{type = "Flatten"},
+                                          {type = "Linear", in_features = 64, out_features = 2}]}]
+)";
+  auto config = [&](const fs::path& dir, const std::string& patches) {
+    std::string text = toy_config(dir, "{by_epoch = true, max_epochs = 2}");
+    // The toy backbone replaced by a conv net; the patches are top-level keys.
+    text = patches + text.substr(0, text.find("[model.backbone]")) +
+           text.substr(text.find("[train_dataloader]"));
+    return write_config(dir, text + backbone);
+  };
+  const fs::path plain_dir = fresh_dir("patch_plain"), patched_dir = fresh_dir("patch_on");
+  auto plain = Runner::from_cfg(config(plain_dir, ""));
+  plain->train();
+  auto patched = Runner::from_cfg(config(
+      patched_dir,
+      "efficient_conv_bn_eval = [\"backbone\"]\nactivation_checkpointing = [\"backbone.3\"]\n"));
+  patched->train();
+  EXPECT_EQ(parameters(*patched), parameters(*plain));
+  const std::string log = read(patched->log_dir() / (patched->timestamp() + ".log"));
+  EXPECT_NE(log.find("Enabled efficient_conv_bn_eval for backbone"), std::string::npos);
+  EXPECT_NE(log.find("Enabled activation checkpointing for backbone.3"), std::string::npos);
+
+  const fs::path bad_dir = fresh_dir("patch_bad");
+  auto bad = Runner::from_cfg(config(bad_dir, "activation_checkpointing = [\"backbone.0\"]\n"));
+  expect_error([&] { bad->train(); }, {"activation_checkpointing", "'backbone.0' is a Conv2d",
+                                       "Sequential"});
+}
+
 TEST(Runner, ConfigErrorsNameTheKeyAndPlace) {
   const fs::path dir = fresh_dir("errors");
   expect_error(

@@ -97,8 +97,8 @@ void ProfilerHook::end(std::string_view point, const Hook* hook) {
   last_point_end_ = now;
   if (point == "before_train_iter" || point == "after_train_iter") {
     iteration_hooks_ms_ += ms(start, now);
-    step_start_ = now;
   }
+  if (point == "before_train_iter") step_start_ = now;
   if (point == "after_train_iter") {
     ++iteration_hooks_.calls;
     iteration_hooks_.total_ms += iteration_hooks_ms_;

@@ -21,6 +21,33 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+const std::vector<std::string>& default_greater_keys() {
+  static const std::vector<std::string> keys = {"acc", "top",   "AR@",  "auc",  "precision",
+                                                "mAP", "mDice", "mIoU", "mAcc", "aAcc"};
+  return keys;
+}
+
+const std::vector<std::string>& default_less_keys() {
+  static const std::vector<std::string> keys = {"loss"};
+  return keys;
+}
+
+std::optional<std::string> infer_rule(const std::string& key,
+                                      const std::vector<std::string>& greater_keys,
+                                      const std::vector<std::string>& less_keys) {
+  const std::string k = lower(key);
+  for (bool exact : {true, false}) {
+    for (const auto& [keys, rule] :
+         {std::pair{&greater_keys, "greater"}, std::pair{&less_keys, "less"}}) {
+      for (const std::string& candidate : *keys) {
+        const std::string c = lower(candidate);
+        if (exact ? k == c : k.find(c) != std::string::npos) return rule;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 CheckpointHook::CheckpointHook(CheckpointHookOptions options) : options_(std::move(options)) {
   for (const std::string& r : options_.rule) {
     ANVIL_CHECK(r == "greater" || r == "less",
@@ -39,20 +66,12 @@ CheckpointHook::CheckpointHook(CheckpointHookOptions options) : options_(std::mo
               options_.save_begin);
 }
 
-// MMEngine's inference: an exact (case-insensitive) match in greater_keys, then in less_keys,
-// then a substring match in the same order.
 std::string CheckpointHook::rule_for(const std::string& key, size_t index) const {
   if (options_.rule.size() == 1) return options_.rule[0];
   if (!options_.rule.empty()) return options_.rule[index];
-  const std::string k = lower(key);
-  for (bool exact : {true, false}) {
-    for (const auto& [keys, rule] : {std::pair{&options_.greater_keys, "greater"},
-                                     std::pair{&options_.less_keys, "less"}}) {
-      for (const std::string& candidate : *keys) {
-        const std::string c = lower(candidate);
-        if (exact ? k == c : k.find(c) != std::string::npos) return rule;
-      }
-    }
+  if (std::optional<std::string> rule =
+          infer_rule(key, options_.greater_keys, options_.less_keys)) {
+    return *rule;
   }
   throw ValueError(fmt::format(
       "CheckpointHook: cannot infer the rule for save_best key '{}' (no match in greater_keys [{}] "

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,18 @@
 #include "engine/runner/runner.h"
 
 namespace anvil::engine {
+
+// MMEngine's default greater_keys and less_keys: metric names whose best value is the greatest
+// ("accuracy/top1") or the least ("loss").
+const std::vector<std::string>& default_greater_keys();
+const std::vector<std::string>& default_less_keys();
+
+// MMEngine's rule inference for a metric (CheckpointHook's save_best, EarlyStoppingHook's
+// monitor): "greater" or "less" by an exact (case-insensitive) match of `key` in greater_keys,
+// then in less_keys, then a substring match in the same order; nullopt when nothing matches.
+std::optional<std::string> infer_rule(const std::string& key,
+                                      const std::vector<std::string>& greater_keys,
+                                      const std::vector<std::string>& less_keys);
 
 struct CheckpointHookOptions {
   int64_t interval = -1;  // <= 0: no periodic checkpoints
@@ -26,9 +39,8 @@ struct CheckpointHookOptions {
   std::vector<std::string> save_best = {};
   // "greater" or "less", one for all keys or one per key; empty: inferred from each name.
   std::vector<std::string> rule = {};
-  std::vector<std::string> greater_keys = {"acc",   "top",  "AR@",   "auc",  "precision",
-                                           "mAP",   "mDice", "mIoU", "mAcc", "aAcc"};
-  std::vector<std::string> less_keys = {"loss"};
+  std::vector<std::string> greater_keys = default_greater_keys();
+  std::vector<std::string> less_keys = default_less_keys();
   int64_t save_begin = 0;
 };
 

@@ -23,6 +23,14 @@ constexpr std::array<std::pair<const char*, Priority>, 9> kPriorities{{
     {"LOWEST", Priority::LOWEST},
 }};
 
+template <class Point, size_t N>
+std::string_view find_point(Point point,
+                            const std::array<std::pair<Point, const char*>, N>& points) {
+  for (const auto& [candidate, name] : points)
+    if (candidate == point) return name;
+  throw ValueError("hook_point_name: not one of the Hook's points");
+}
+
 std::string priority_name(int p) {
   for (const auto& [name, value] : kPriorities)
     if (static_cast<int>(value) == p) return name;
@@ -59,6 +67,72 @@ void HookList::add(std::shared_ptr<Hook> hook, std::optional<int> priority) {
   auto at = std::find_if(hooks_.begin(), hooks_.end(),
                          [p](const auto& entry) { return entry.first > p; });
   hooks_.insert(at, {p, std::move(hook)});
+}
+
+std::string_view hook_point_name(void (Hook::*point)(Runner&)) {
+  using P = void (Hook::*)(Runner&);
+  static const std::array<std::pair<P, const char*>, 12> points{{
+      {&Hook::before_run, "before_run"},
+      {&Hook::before_train, "before_train"},
+      {&Hook::before_train_epoch, "before_train_epoch"},
+      {&Hook::after_train_epoch, "after_train_epoch"},
+      {&Hook::before_val, "before_val"},
+      {&Hook::before_val_epoch, "before_val_epoch"},
+      {&Hook::after_val, "after_val"},
+      {&Hook::after_train, "after_train"},
+      {&Hook::before_test, "before_test"},
+      {&Hook::before_test_epoch, "before_test_epoch"},
+      {&Hook::after_test, "after_test"},
+      {&Hook::after_run, "after_run"},
+  }};
+  return find_point(point, points);
+}
+
+std::string_view hook_point_name(void (Hook::*point)(Runner&, Checkpoint&)) {
+  using P = void (Hook::*)(Runner&, Checkpoint&);
+  static const std::array<std::pair<P, const char*>, 2> points{{
+      {&Hook::after_load_checkpoint, "after_load_checkpoint"},
+      {&Hook::before_save_checkpoint, "before_save_checkpoint"},
+  }};
+  return find_point(point, points);
+}
+
+std::string_view hook_point_name(void (Hook::*point)(Runner&, int64_t, const Batch&)) {
+  using P = void (Hook::*)(Runner&, int64_t, const Batch&);
+  static const std::array<std::pair<P, const char*>, 3> points{{
+      {&Hook::before_train_iter, "before_train_iter"},
+      {&Hook::before_val_iter, "before_val_iter"},
+      {&Hook::before_test_iter, "before_test_iter"},
+  }};
+  return find_point(point, points);
+}
+
+std::string_view hook_point_name(void (Hook::*point)(Runner&, int64_t, const Batch&,
+                                                     const Scalars&)) {
+  using P = void (Hook::*)(Runner&, int64_t, const Batch&, const Scalars&);
+  static const std::array<std::pair<P, const char*>, 1> points{{
+      {&Hook::after_train_iter, "after_train_iter"},
+  }};
+  return find_point(point, points);
+}
+
+std::string_view hook_point_name(void (Hook::*point)(Runner&, int64_t, const Batch&,
+                                                     const Outputs&)) {
+  using P = void (Hook::*)(Runner&, int64_t, const Batch&, const Outputs&);
+  static const std::array<std::pair<P, const char*>, 2> points{{
+      {&Hook::after_val_iter, "after_val_iter"},
+      {&Hook::after_test_iter, "after_test_iter"},
+  }};
+  return find_point(point, points);
+}
+
+std::string_view hook_point_name(void (Hook::*point)(Runner&, const Scalars&)) {
+  using P = void (Hook::*)(Runner&, const Scalars&);
+  static const std::array<std::pair<P, const char*>, 2> points{{
+      {&Hook::after_val_epoch, "after_val_epoch"},
+      {&Hook::after_test_epoch, "after_test_epoch"},
+  }};
+  return find_point(point, points);
 }
 
 std::string HookList::describe() const {

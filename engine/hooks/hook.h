@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -77,6 +78,26 @@ class Hook {
 // MMEngine's helpers for "every n" schedules: (value + 1 - start) % n == 0 and value + 1 >= start.
 bool every_n(int64_t value, int64_t n, int64_t start = 0);
 
+// Watches hook calls (ProfilerHook): begin and end of each hook point as a whole (hook null) and,
+// in between, of each hook's call of it. Points nest (CheckpointHook's after_train_epoch runs
+// before_save_checkpoint).
+class HookObserver {
+ public:
+  virtual ~HookObserver() = default;
+  virtual void begin(std::string_view point, const Hook* hook) = 0;
+  virtual void end(std::string_view point, const Hook* hook) = 0;
+};
+
+// The name of a hook point ("after_train_iter"), for observers.
+std::string_view hook_point_name(void (Hook::*point)(Runner&));
+std::string_view hook_point_name(void (Hook::*point)(Runner&, Checkpoint&));
+std::string_view hook_point_name(void (Hook::*point)(Runner&, int64_t, const Batch&));
+std::string_view hook_point_name(void (Hook::*point)(Runner&, int64_t, const Batch&,
+                                                     const Scalars&));
+std::string_view hook_point_name(void (Hook::*point)(Runner&, int64_t, const Batch&,
+                                                     const Outputs&));
+std::string_view hook_point_name(void (Hook::*point)(Runner&, const Scalars&));
+
 // The run's hooks in calling order.
 class HookList {
  public:
@@ -85,15 +106,32 @@ class HookList {
   void add(std::shared_ptr<Hook> hook, std::optional<int> priority = std::nullopt);
   const std::vector<std::pair<int, std::shared_ptr<Hook>>>& hooks() const { return hooks_; }
   // Calls `point` on every hook in order, e.g. call(&Hook::before_train_epoch, runner).
+  // With an observer, it is told around the point and every hook's call; the observer set when
+  // the point starts sees it to its end.
   template <class... P, class... A>
   void call(void (Hook::*point)(P...), A&&... args) const {
-    for (const auto& [p, hook] : hooks_) ((*hook).*point)(args...);
+    HookObserver* observer = observer_;
+    if (observer == nullptr) {
+      for (const auto& [p, hook] : hooks_) ((*hook).*point)(args...);
+      return;
+    }
+    const std::string_view name = hook_point_name(point);
+    observer->begin(name, nullptr);
+    for (const auto& [p, hook] : hooks_) {
+      observer->begin(name, hook.get());
+      ((*hook).*point)(args...);
+      observer->end(name, hook.get());
+    }
+    observer->end(name, nullptr);
   }
+  // Null: no observer (the default).
+  void set_observer(HookObserver* observer) { observer_ = observer; }
   // "(VERY_HIGH  ) RuntimeInfoHook" lines per hook point, as MMEngine logs the hooks at start.
   std::string describe() const;
 
  private:
   std::vector<std::pair<int, std::shared_ptr<Hook>>> hooks_;
+  HookObserver* observer_ = nullptr;
 };
 
 }  // namespace anvil::engine

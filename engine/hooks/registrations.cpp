@@ -1,7 +1,11 @@
 // The hooks in HOOKS with MMEngine's names and keys. `priority` is read by the runner, not here.
 #include "engine/hooks/checkpoint_hook.h"
 #include "engine/hooks/default_hooks.h"
+#include "engine/hooks/early_stopping_hook.h"
+#include "engine/hooks/ema_hook.h"
+#include "engine/hooks/empty_cache_hook.h"
 #include "engine/hooks/logger_hook.h"
+#include "engine/hooks/profiler_hook.h"
 #include "engine/registry/registries.h"
 
 namespace anvil::engine {
@@ -61,6 +65,60 @@ ANVIL_REGISTER(HOOKS, "CheckpointHook", [](const Config& cfg) {
   if (cfg.has("less_keys")) o.less_keys = strings(cfg, "less_keys");
   o.save_begin = cfg.get_or("save_begin", o.save_begin);
   return std::make_shared<CheckpointHook>(o);
+});
+
+// MMEngine's **kwargs of the averaged model are the table's other keys.
+ANVIL_REGISTER(HOOKS, "EMAHook", [](const Config& cfg) {
+  cfg.check_keys({"ema_type", "strict_load", "begin_iter", "begin_epoch", "momentum", "gamma",
+                  "interval", "update_buffers", "device"});
+  EMAHookOptions o;
+  o.ema_type = cfg.get_or("ema_type", o.ema_type);
+  if (const Config* momentum = cfg.find("momentum")) o.momentum = momentum->as_double();
+  if (const Config* gamma = cfg.find("gamma")) o.gamma = gamma->as_double();
+  o.interval = cfg.get_or("interval", o.interval);
+  o.update_buffers = cfg.get_or("update_buffers", o.update_buffers);
+  if (const Config* device = cfg.find("device")) o.device = Device::parse(device->as_string());
+  o.strict_load = cfg.get_or("strict_load", o.strict_load);
+  o.begin_iter = cfg.get_or("begin_iter", o.begin_iter);
+  o.begin_epoch = cfg.get_or("begin_epoch", o.begin_epoch);
+  return std::make_shared<EMAHook>(o);
+});
+
+ANVIL_REGISTER(HOOKS, "EarlyStoppingHook", [](const Config& cfg) {
+  cfg.check_keys(
+      {"monitor", "rule", "min_delta", "strict", "check_finite", "patience", "stopping_threshold"});
+  EarlyStoppingHookOptions o;
+  o.monitor = cfg.get<std::string>("monitor");
+  if (const Config* rule = cfg.find("rule"); rule != nullptr && !rule->is_null()) {
+    o.rule = rule->as_string();
+  }
+  o.min_delta = cfg.get_or("min_delta", o.min_delta);
+  o.strict = cfg.get_or("strict", o.strict);
+  o.check_finite = cfg.get_or("check_finite", o.check_finite);
+  o.patience = cfg.get_or("patience", o.patience);
+  if (const Config* threshold = cfg.find("stopping_threshold");
+      threshold != nullptr && !threshold->is_null()) {
+    o.stopping_threshold = threshold->as_double();
+  }
+  return std::make_shared<EarlyStoppingHook>(o);
+});
+
+ANVIL_REGISTER(HOOKS, "EmptyCacheHook", [](const Config& cfg) {
+  cfg.check_keys({"before_epoch", "after_epoch", "after_iter"});
+  EmptyCacheHookOptions o;
+  o.before_epoch = cfg.get_or("before_epoch", o.before_epoch);
+  o.after_epoch = cfg.get_or("after_epoch", o.after_epoch);
+  o.after_iter = cfg.get_or("after_iter", o.after_iter);
+  return std::make_shared<EmptyCacheHook>(o);
+});
+
+ANVIL_REGISTER(HOOKS, "ProfilerHook", [](const Config& cfg) {
+  cfg.check_keys({"by_epoch", "profile_times", "json_trace_path"});
+  ProfilerHookOptions o;
+  o.by_epoch = cfg.get_or("by_epoch", o.by_epoch);
+  o.profile_times = cfg.get_or("profile_times", o.profile_times);
+  o.json_trace_path = cfg.get_or("json_trace_path", o.json_trace_path);
+  return std::make_shared<ProfilerHook>(o);
 });
 
 }  // namespace

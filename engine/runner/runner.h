@@ -132,6 +132,7 @@ class Runner {
     hooks_.call(point, *this, std::forward<A>(args)...);
   }
   const HookList& hooks() const { return hooks_; }
+  HookList& hooks() { return hooks_; }  // ProfilerHook sets its observer
 
   // The checkpoint of the run's state as it is now (before_save_checkpoint hooks applied).
   Checkpoint make_checkpoint(const SaveCheckpointOptions& options = {});

@@ -496,6 +496,9 @@ LoadWeightsResult load_weights(
   }
   std::map<std::string, Tensor> given;
   for (auto& [name, t] : weights) {
+    // EMAHook keeps the raw weights beside the model's (MMEngine's separate ema_state_dict entry,
+    // which its load_checkpoint never reads either).
+    if (name.starts_with(kEmaPrefix)) continue;
     std::string key = name;
     for (const auto& [re, replacement] : revisions) key = std::regex_replace(key, re, replacement);
     given[key] = t;

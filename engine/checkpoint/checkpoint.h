@@ -91,13 +91,17 @@ struct LoadWeightsResult {
   std::vector<std::string> mismatched_keys;  // "name: checkpoint [a, b] vs model [c, d]"
 };
 
+// Where EMAHook stores the raw (non-averaged) weights and its step count in Checkpoint::model:
+// "ema_state_dict.module.<name>", "ema_state_dict.steps" (MMEngine's ema_state_dict entry).
+inline constexpr std::string_view kEmaPrefix = "ema_state_dict.";
+
 // MMEngine's load_from: the weights of a checkpoint directory (its state.json and
 // model.safetensors validated as load_checkpoint does) or of a .safetensors file into `model`.
 // Every key is revised by each (regex, replacement) in order (ECMAScript std::regex_replace; the
 // default strips a DDP "module." prefix). Tensors whose shapes differ are not copied. strict: any
 // missing (num_batches_tracked excepted, as MMEngine), unexpected or mismatched key is a ValueError
 // listing them and nothing is loaded; otherwise the rest is loaded and a warning (stderr) lists
-// them.
+// them. Keys under kEmaPrefix (EMAHook's copy of the raw weights) are skipped.
 LoadWeightsResult load_weights(
     nn::Module& model, const std::filesystem::path& path, bool strict = false,
     const std::vector<std::pair<std::string, std::string>>& revise_keys = {{"^module\\.", ""}});

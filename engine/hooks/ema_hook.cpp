@@ -12,9 +12,6 @@ namespace anvil::engine {
 
 namespace {
 
-// MMEngine's checkpoint key, as a prefix of the model entries: "ema_state_dict.steps",
-// "ema_state_dict.module.<name>".
-constexpr std::string_view kPrefix = "ema_state_dict.";
 constexpr std::string_view kModule = "module.";
 
 // The entries of `state` by name, to replace in place.
@@ -78,8 +75,8 @@ void EMAHook::after_load_checkpoint(Runner& runner, Checkpoint& checkpoint) {
   before_run(runner);  // a resume() outside train() comes before it
   nn::NamedTensors model, ema_state;
   for (auto& [name, t] : checkpoint.model) {
-    if (name.starts_with(kPrefix)) {
-      ema_state.emplace_back(name.substr(kPrefix.size()), t);
+    if (name.starts_with(kEmaPrefix)) {
+      ema_state.emplace_back(name.substr(kEmaPrefix.size()), t);
     } else {
       model.emplace_back(name, t);
     }
@@ -150,7 +147,7 @@ void EMAHook::before_save_checkpoint(Runner&, Checkpoint& checkpoint) {
       if (it != entries.end()) std::swap(*it->second, t);
     }
   }
-  for (auto& [name, t] : ema_state) checkpoint.model.emplace_back(std::string(kPrefix) + name, t);
+  for (auto& [name, t] : ema_state) checkpoint.model.emplace_back(std::string(kEmaPrefix) + name, t);
 }
 
 }  // namespace anvil::engine

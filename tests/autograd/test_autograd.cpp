@@ -388,7 +388,7 @@ TEST(Autograd, CheckpointEqualsThePlainRunIncludingRandomDraws) {
 // A tensor the function captures (a parameter) rather than takes as an input gets the gradient
 // of the plain run.
 TEST(Autograd, CheckpointAccumulatesCapturedParameters) {
-  const Tensor w = tensor<double>({0.5, -1.5, 2.0}).requires_grad_();
+  Tensor w = tensor<double>({0.5, -1.5, 2.0}).requires_grad_();
   auto fn = [&](const std::vector<Tensor>& in) { return std::vector{testing::mul(in[0], w)}; };
   auto run = [&](bool use_checkpoint) {
     w.mutable_grad() = Tensor();

@@ -33,7 +33,8 @@ commands:
 Run `anvil <command> --help` for its options. Threads: ANVIL_NUM_THREADS (default: all cores).
 )";
 
-constexpr const char* kTrainHelp = R"(usage: anvil train CONFIG [--work-dir DIR] [--resume [CHECKPOINT]] [--amp]
+constexpr const char* kTrainHelp =
+    R"(usage: anvil train CONFIG [--work-dir DIR] [--resume [CHECKPOINT]] [--amp]
                    [--cfg-options KEY=VALUE ...]
 
 Builds a Runner from CONFIG and trains it: logs go to the console and to
@@ -55,7 +56,8 @@ options:
   -h, --help            show this help
 )";
 
-constexpr const char* kTestHelp = R"(usage: anvil test CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options KEY=VALUE ...]
+constexpr const char* kTestHelp =
+    R"(usage: anvil test CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options KEY=VALUE ...]
 
 Loads CHECKPOINT (a checkpoint directory or a .safetensors file) into the config's model and
 evaluates it on test_dataloader with test_evaluator; prints and logs the metrics.
@@ -67,7 +69,8 @@ options:
   -h, --help            show this help
 )";
 
-constexpr const char* kInferHelp = R"(usage: anvil infer CONFIG CHECKPOINT INPUT... [--batch-size N] [--topk K]
+constexpr const char* kInferHelp =
+    R"(usage: anvil infer CONFIG CHECKPOINT INPUT... [--batch-size N] [--topk K]
                    [--color gray|rgb|keep] [--out FILE] [--cfg-options KEY=VALUE ...]
 
 Predicts the class of each image: INPUT is a PNG or JPEG file or a folder of them. Images are read
@@ -137,7 +140,8 @@ Args parse(const std::vector<std::string>& argv, const std::vector<std::string>&
     } else if (arg == "--amp") {
       a.amp = true;
     } else if (arg == "--cfg-options") {
-      while (i + 1 < argv.size() && !argv[i + 1].starts_with("--")) a.cfg_options.push_back(argv[++i]);
+      while (i + 1 < argv.size() && !argv[i + 1].starts_with("--"))
+        a.cfg_options.push_back(argv[++i]);
       if (a.cfg_options.empty()) throw UsageError("--cfg-options expects KEY=VALUE pairs");
     } else if (arg == "--batch-size") {
       a.batch_size = parse_int(arg, value());
@@ -209,10 +213,14 @@ int infer(const Args& a) {
   const Config cfg = load_config(a);
   anvil::engine::InferencerOptions o{.batch_size = a.batch_size, .topk = a.topk};
   if (a.color) {
-    if (*a.color == "gray") o.color = anvil::engine::ImageMode::gray;
-    else if (*a.color == "rgb") o.color = anvil::engine::ImageMode::rgb;
-    else if (*a.color == "keep") o.color = anvil::engine::ImageMode::keep;
-    else throw UsageError(fmt::format("--color must be gray, rgb or keep, got '{}'", *a.color));
+    if (*a.color == "gray")
+      o.color = anvil::engine::ImageMode::gray;
+    else if (*a.color == "rgb")
+      o.color = anvil::engine::ImageMode::rgb;
+    else if (*a.color == "keep")
+      o.color = anvil::engine::ImageMode::keep;
+    else
+      throw UsageError(fmt::format("--color must be gray, rgb or keep, got '{}'", *a.color));
   }
   anvil::engine::Inferencer inferencer(cfg, a.positional[1], o);
   const std::vector<fs::path> inputs(a.positional.begin() + 2, a.positional.end());
@@ -227,8 +235,11 @@ int infer(const Args& a) {
     fmt::print("{}\t{}\t{}\t{:.4f}\ttop-{}:{}\n", p.input, p.label,
                p.class_name.empty() ? "-" : p.class_name, p.score, p.topk.size(), top);
     if (out) {
-      nlohmann::json line = {{"input", p.input}, {"label", p.label}, {"score", p.score},
-                             {"class", p.class_name}, {"topk", p.topk}};
+      nlohmann::json line = {{"input", p.input},
+                             {"label", p.label},
+                             {"score", p.score},
+                             {"class", p.class_name},
+                             {"topk", p.topk}};
       out << line.dump() << '\n';
     }
   }

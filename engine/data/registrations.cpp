@@ -209,8 +209,8 @@ std::shared_ptr<DataLoader> build_dataloader(const Config& cfg, uint64_t seed) {
   cfg.check_keys({"dataset", "sampler", "batch_size", "num_workers", "persistent_workers",
                   "drop_last", "pin_memory", "prefetch_factor", "collate_fn"});
   std::shared_ptr<Dataset> dataset = DATASETS.build(cfg["dataset"]);
-  Config sampler = cfg.find("sampler") != nullptr ? cfg["sampler"]
-                                                   : Config::table({{"type", "DefaultSampler"}});
+  Config sampler =
+      cfg.find("sampler") != nullptr ? cfg["sampler"] : Config::table({{"type", "DefaultSampler"}});
   if (!sampler.has("seed")) sampler.set("seed", static_cast<int64_t>(seed));
   DataLoaderOptions o;
   o.batch_size = cfg.get_or("batch_size", o.batch_size);

@@ -56,12 +56,11 @@ CheckpointHook::CheckpointHook(CheckpointHookOptions options) : options_(std::mo
   ANVIL_CHECK(options_.rule.size() <= 1 || options_.rule.size() == options_.save_best.size(),
               "CheckpointHook: {} rules for {} save_best keys (give one, or one per key)",
               options_.rule.size(), options_.save_best.size());
-  ANVIL_CHECK(
-      options_.save_best.size() <= 1 ||
-          std::find(options_.save_best.begin(), options_.save_best.end(), "auto") ==
-              options_.save_best.end(),
-      "CheckpointHook: save_best \"auto\" cannot be combined with other keys, got [{}]",
-      fmt::join(options_.save_best, ", "));
+  ANVIL_CHECK(options_.save_best.size() <= 1 ||
+                  std::find(options_.save_best.begin(), options_.save_best.end(), "auto") ==
+                      options_.save_best.end(),
+              "CheckpointHook: save_best \"auto\" cannot be combined with other keys, got [{}]",
+              fmt::join(options_.save_best, ", "));
   ANVIL_CHECK(options_.save_begin >= 0, "CheckpointHook: save_begin must be >= 0, got {}",
               options_.save_begin);
 }
@@ -138,8 +137,8 @@ void CheckpointHook::after_val_epoch(Runner& runner, const Scalars& metrics) {
   bool improved = false;
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::string& key = keys[i];
-    auto it = std::find_if(metrics.begin(), metrics.end(),
-                           [&](const auto& m) { return m.first == key; });
+    auto it =
+        std::find_if(metrics.begin(), metrics.end(), [&](const auto& m) { return m.first == key; });
     if (it == metrics.end()) {
       std::vector<std::string> names;
       for (const auto& m : metrics) names.push_back(m.first);

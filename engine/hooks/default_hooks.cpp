@@ -42,7 +42,8 @@ void RuntimeInfoHook::before_train_iter(Runner& runner, int64_t, const Batch&) {
 
 void RuntimeInfoHook::after_train_iter(Runner& runner, int64_t, const Batch&,
                                        const Scalars& outputs) {
-  for (const auto& [key, value] : outputs) runner.message_hub().update_scalar("train/" + key, value);
+  for (const auto& [key, value] : outputs)
+    runner.message_hub().update_scalar("train/" + key, value);
 }
 
 void RuntimeInfoHook::after_train(Runner& runner) {

@@ -147,7 +147,8 @@ void EMAHook::before_save_checkpoint(Runner&, Checkpoint& checkpoint) {
       if (it != entries.end()) std::swap(*it->second, t);
     }
   }
-  for (auto& [name, t] : ema_state) checkpoint.model.emplace_back(std::string(kEmaPrefix) + name, t);
+  for (auto& [name, t] : ema_state)
+    checkpoint.model.emplace_back(std::string(kEmaPrefix) + name, t);
 }
 
 }  // namespace anvil::engine

@@ -40,8 +40,7 @@ LogPosition LoggerHook::position(Runner& runner, const std::string& mode, int64_
   return at;
 }
 
-void LoggerHook::after_train_iter(Runner& runner, int64_t batch_idx, const Batch&,
-                                  const Scalars&) {
+void LoggerHook::after_train_iter(Runner& runner, int64_t batch_idx, const Batch&, const Scalars&) {
   const int64_t len = runner.train_dataloader()->size();
   const bool end_of_epoch = batch_idx + 1 == len;
   if (every_n(runner.iter(), options_.interval_exp_name) || end_of_epoch) {
@@ -77,8 +76,7 @@ void LoggerHook::after_val_iter(Runner& runner, int64_t batch_idx, const Batch&,
   after_eval_iter(runner, batch_idx, "val");
 }
 
-void LoggerHook::after_test_iter(Runner& runner, int64_t batch_idx, const Batch&,
-                                 const Outputs&) {
+void LoggerHook::after_test_iter(Runner& runner, int64_t batch_idx, const Batch&, const Outputs&) {
   after_eval_iter(runner, batch_idx, "test");
 }
 

@@ -49,8 +49,8 @@ ANVIL_REGISTER(HOOKS, "LoggerHook", [](const Config& cfg) {
 
 ANVIL_REGISTER(HOOKS, "CheckpointHook", [](const Config& cfg) {
   cfg.check_keys({"interval", "by_epoch", "save_optimizer", "save_param_scheduler", "out_dir",
-                  "max_keep_ckpts", "save_last", "save_best", "rule", "greater_keys",
-                  "less_keys", "save_begin"});
+                  "max_keep_ckpts", "save_last", "save_best", "rule", "greater_keys", "less_keys",
+                  "save_begin"});
   CheckpointHookOptions o;
   o.interval = cfg.get_or("interval", o.interval);
   o.by_epoch = cfg.get_or("by_epoch", o.by_epoch);

@@ -15,7 +15,8 @@ namespace {
 
 bool is_image_file(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
@@ -116,9 +117,10 @@ std::vector<Prediction> Inferencer::predict(std::vector<Sample> samples,
     std::vector<int64_t> labels;
     for (const Sample& s : chunk) labels.push_back(s.label);
     const Outputs outputs = model_->test_step(default_collate(std::move(chunk)));
-    ANVIL_CHECK(!outputs.empty() && outputs[0].dim() == 2,
-                "Inferencer: the model's predict mode must return scores [N, classes] first, got {}",
-                outputs.empty() ? std::string("nothing") : outputs[0].describe());
+    ANVIL_CHECK(
+        !outputs.empty() && outputs[0].dim() == 2,
+        "Inferencer: the model's predict mode must return scores [N, classes] first, got {}",
+        outputs.empty() ? std::string("nothing") : outputs[0].describe());
     const Tensor scores = outputs[0].to(Device::cpu()).to(DType::f64).contiguous();
     const int64_t classes = scores.size(1);
     const std::vector<double> values = scores.to_vector<double>();

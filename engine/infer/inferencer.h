@@ -3,8 +3,9 @@
 // then images (files, or folders of PNG/JPEG files) or a dataset go through the config's test
 // pipeline in batches, and each gets its top-k classes and probabilities.
 //
-//   engine::Inferencer inferencer(Config::from_file("fashion_mnist.toml"), "work_dir/epoch_5.ckpt");
-//   for (const auto& p : inferencer({"shirt.png"})) fmt::print("{} {}\n", p.input, p.class_name);
+//   engine::Inferencer inferencer(Config::from_file("fashion_mnist.toml"),
+//   "work_dir/epoch_5.ckpt"); for (const auto& p : inferencer({"shirt.png"})) fmt::print("{} {}\n",
+//   p.input, p.class_name);
 #pragma once
 
 #include <filesystem>
@@ -26,7 +27,7 @@ struct Prediction {
   double score = 0;        // its probability
   std::string class_name;  // from the dataset's metainfo `classes`, when the config has them
   std::vector<std::pair<int64_t, double>> topk;  // (class, probability), most probable first
-  int64_t gt_label = -1;   // the dataset's label (dataset inputs only)
+  int64_t gt_label = -1;                         // the dataset's label (dataset inputs only)
 };
 
 struct InferencerOptions {

@@ -88,8 +88,8 @@ ANVIL_REGISTER(OPTIM_WRAPPERS, "AmpOptimWrapper",
 
 // ---- optimizers (torch.optim's names and keys: betas = [0.9, 0.999], flags as booleans)
 
-const std::vector<std::string_view> kSgdKeys = {"lr",       "momentum", "dampening", "weight_decay",
-                                                "nesterov", "maximize"};
+const std::vector<std::string_view> kSgdKeys = {"lr",           "momentum", "dampening",
+                                                "weight_decay", "nesterov", "maximize"};
 const std::vector<std::string_view> kAdamKeys = {"lr",           "betas",   "eps",
                                                  "weight_decay", "amsgrad", "maximize"};
 
@@ -107,11 +107,11 @@ ParamwiseCfg paramwise_cfg(const Config& cfg) {
   cfg.check_keys({"bias_lr_mult", "bias_decay_mult", "norm_decay_mult", "dwconv_decay_mult",
                   "flat_decay_mult", "bypass_duplicate", "custom_keys"});
   ParamwiseCfg o;
-  for (const auto& [key, field] :
-       {std::pair{"bias_lr_mult", &o.bias_lr_mult}, std::pair{"bias_decay_mult", &o.bias_decay_mult},
-        std::pair{"norm_decay_mult", &o.norm_decay_mult},
-        std::pair{"dwconv_decay_mult", &o.dwconv_decay_mult},
-        std::pair{"flat_decay_mult", &o.flat_decay_mult}}) {
+  for (const auto& [key, field] : {std::pair{"bias_lr_mult", &o.bias_lr_mult},
+                                   std::pair{"bias_decay_mult", &o.bias_decay_mult},
+                                   std::pair{"norm_decay_mult", &o.norm_decay_mult},
+                                   std::pair{"dwconv_decay_mult", &o.dwconv_decay_mult},
+                                   std::pair{"flat_decay_mult", &o.flat_decay_mult}}) {
     if (const Config* v = cfg.find(key); v != nullptr && !v->is_null()) *field = v->as_double();
   }
   o.bypass_duplicate = cfg.get_or("bypass_duplicate", o.bypass_duplicate);
@@ -308,8 +308,8 @@ const bool kSchedulersRegistered [[maybe_unused]] = [] {
 
 OptimizerConfig optimizer_config(const std::string& type, const Config& cfg) {
   if (type != "SGD" && type != "Adam" && type != "AdamW") {
-    throw ConfigError(fmt::format("{}: optimizer type '{}' is not one of SGD, Adam, AdamW",
-                                  cfg.where(), type));
+    throw ConfigError(
+        fmt::format("{}: optimizer type '{}' is not one of SGD, Adam, AdamW", cfg.where(), type));
   }
   cfg.check_keys(type == "SGD" ? kSgdKeys : kAdamKeys);
   OptimizerConfig out{type, {}};
@@ -338,9 +338,10 @@ OptimWrapperConfig optim_wrapper_config(const Config& cfg) {
     cfg.check_keys({"type", "optimizer", "accumulative_counts", "clip_grad", "paramwise_cfg",
                     "loss_scale", "dtype"});
   } else {
-    throw ConfigError(fmt::format("{}: optim_wrapper type must be OptimWrapper or "
-                                  "AmpOptimWrapper, got '{}'",
-                                  cfg["type"].where(), o.type));
+    throw ConfigError(
+        fmt::format("{}: optim_wrapper type must be OptimWrapper or "
+                    "AmpOptimWrapper, got '{}'",
+                    cfg["type"].where(), o.type));
   }
   const Config& optimizer = cfg["optimizer"];
   o.optimizer = optimizer_config(optimizer.get<std::string>("type"), optimizer.without("type"));
@@ -351,7 +352,8 @@ OptimWrapperConfig optim_wrapper_config(const Config& cfg) {
     o.loss_scale = loss_scale(*scale);
   }
   o.dtype = cfg.get_or("dtype", o.dtype);
-  if (const Config* paramwise = cfg.find("paramwise_cfg")) o.paramwise_cfg = paramwise_cfg(*paramwise);
+  if (const Config* paramwise = cfg.find("paramwise_cfg"))
+    o.paramwise_cfg = paramwise_cfg(*paramwise);
   return o;
 }
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "autograd/grad_mode.h"
-#include "engine/runner/runner.h"
 #include "engine/data/dataset.h"
+#include "engine/runner/runner.h"
 #include "tensor/error.h"
 
 namespace anvil::engine {
@@ -123,7 +123,8 @@ void IterBasedTrainLoop::run() {
 
 EvalLoop::EvalLoop(Runner& runner, std::shared_ptr<DataLoader> dataloader,
                    std::shared_ptr<Evaluator> evaluator, std::string mode)
-    : BaseLoop(runner, std::move(dataloader)), evaluator_(std::move(evaluator)),
+    : BaseLoop(runner, std::move(dataloader)),
+      evaluator_(std::move(evaluator)),
       mode_(std::move(mode)) {
   ANVIL_CHECK(evaluator_ != nullptr, "{} loop: no evaluator", mode_);
   ANVIL_CHECK(mode_ == "val" || mode_ == "test", "EvalLoop: mode must be val or test, got '{}'",

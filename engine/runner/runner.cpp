@@ -84,12 +84,12 @@ Runner::Runner(RunnerOptions options)
   if (cuda_device_count() > 0) model_->to(Device::cuda(0));
 
   register_hooks();
-  logger_->info(fmt::format(
-      "\n------------------------------------------------------------\n"
-      "anvil {}  seed: {}  threads: {}  device: {}\n"
-      "------------------------------------------------------------",
-      ANVIL_VERSION, seed_, std::thread::hardware_concurrency(),
-      model_->data_preprocessor->device().str()));
+  logger_->info(
+      fmt::format("\n------------------------------------------------------------\n"
+                  "anvil {}  seed: {}  threads: {}  device: {}\n"
+                  "------------------------------------------------------------",
+                  ANVIL_VERSION, seed_, std::thread::hardware_concurrency(),
+                  model_->data_preprocessor->device().str()));
   if (options_.cfg) {
     logger_->info("Config:\n" + options_.cfg->pretty_text());
     if (rank() == 0) {
@@ -198,7 +198,8 @@ void Runner::build_param_schedulers() {
       ANVIL_CHECK(optim_wrappers_->contains(name->as_string()),
                   "{}: optimizer '{}' is not one of the wrappers ({})", name->where(),
                   name->as_string(), fmt::join(optim_wrappers_->keys(), ", "));
-      wrapper = std::shared_ptr<OptimWrapper>(optim_wrappers_, &(*optim_wrappers_)[name->as_string()]);
+      wrapper =
+          std::shared_ptr<OptimWrapper>(optim_wrappers_, &(*optim_wrappers_)[name->as_string()]);
       table.erase("optimizer");
     }
     if (!table.has("end")) {
@@ -275,9 +276,9 @@ Scalars Runner::test() {
   ANVIL_CHECK(options_.test_dataloader != nullptr,
               "Runner::test: no test_dataloader and test_evaluator were given");
   if (test_loop_ == nullptr) {
-    test_loop_ = std::make_unique<EvalLoop>(*this, options_.test_dataloader,
-                                            std::make_shared<Evaluator>(options_.test_evaluator),
-                                            "test");
+    test_loop_ =
+        std::make_unique<EvalLoop>(*this, options_.test_dataloader,
+                                   std::make_shared<Evaluator>(options_.test_evaluator), "test");
   }
   call_hook(&Hook::before_run);
   load_or_resume();
@@ -295,8 +296,8 @@ void Runner::load_or_resume() {
     std::optional<std::filesystem::path> path = options_.load_from;
     if (!path) path = find_latest_checkpoint(work_dir_);
     if (!path) {
-      logger_->info(fmt::format("No checkpoint found in {}: training from scratch",
-                                work_dir_.string()));
+      logger_->info(
+          fmt::format("No checkpoint found in {}: training from scratch", work_dir_.string()));
       return;
     }
     resume(*path);
@@ -358,9 +359,10 @@ void Runner::resume(const std::filesystem::path& path) {
   if (train_loop_ != nullptr) train_loop_->set_progress(c.meta.epoch, c.meta.iter);
   if (c.meta.seed && static_cast<uint64_t>(*c.meta.seed) != seed_) {
     if (options_.randomness.seed) {
-      logger_->warning(fmt::format("The seed of the checkpoint ({}) replaces the configured seed "
-                                   "({}) so that the resumed run continues the same way",
-                                   *c.meta.seed, seed_));
+      logger_->warning(
+          fmt::format("The seed of the checkpoint ({}) replaces the configured seed "
+                      "({}) so that the resumed run continues the same way",
+                      *c.meta.seed, seed_));
     }
     seed_ = static_cast<uint64_t>(*c.meta.seed);
   }
@@ -388,7 +390,8 @@ void Runner::resume(const std::filesystem::path& path) {
   if (const std::string* loader = state("data_loader");
       loader != nullptr && train_loop_ != nullptr && !train_loop_->by_epoch()) {
     const nlohmann::json s = nlohmann::json::parse(*loader);
-    train_dataloader()->load_state({s.at("epoch").get<int64_t>(), s.at("iteration").get<int64_t>()});
+    train_dataloader()->load_state(
+        {s.at("epoch").get<int64_t>(), s.at("iteration").get<int64_t>()});
   }
   if (const std::string* rng = state("rng")) {
     const nlohmann::json s = nlohmann::json::parse(*rng);
@@ -396,8 +399,8 @@ void Runner::resume(const std::filesystem::path& path) {
     generator.manual_seed(s.at("seed").get<uint64_t>());
     generator.set_offset(s.at("offset").get<uint64_t>());
   }
-  logger_->info(fmt::format("resumed epoch: {}, iter: {} from {}", c.meta.epoch, c.meta.iter,
-                            path.string()));
+  logger_->info(
+      fmt::format("resumed epoch: {}, iter: {} from {}", c.meta.epoch, c.meta.iter, path.string()));
 }
 
 }  // namespace anvil::engine

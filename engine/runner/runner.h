@@ -12,8 +12,8 @@
 //
 //   engine::Runner runner({.model = model, .work_dir = "work_dir",
 //                          .train_dataloader = train_loader,
-//                          .optim_wrapper = engine::OptimWrapperConfig{.optimizer = {"SGD", {{"lr", 0.001}}}},
-//                          .train_cfg = engine::TrainLoopConfig{.max_epochs = 5},
+//                          .optim_wrapper = engine::OptimWrapperConfig{.optimizer = {"SGD", {{"lr",
+//                          0.001}}}}, .train_cfg = engine::TrainLoopConfig{.max_epochs = 5},
 //                          .val_dataloader = val_loader,
 //                          .val_evaluator = {std::make_shared<engine::Accuracy>()}});
 //   runner.train();
@@ -55,9 +55,9 @@ struct Randomness {
 
 // The optimizer: a config built over the model's parameters at train(), a built wrapper, or
 // several wrappers by name (the model's train_step then takes an OptimWrapperDict).
-using OptimWrapperSpec = std::variant<std::monostate, OptimWrapperConfig,
-                                      std::shared_ptr<OptimWrapper>,
-                                      std::shared_ptr<OptimWrapperDict>>;
+using OptimWrapperSpec =
+    std::variant<std::monostate, OptimWrapperConfig, std::shared_ptr<OptimWrapper>,
+                 std::shared_ptr<OptimWrapperDict>>;
 
 // MMEngine's constructor arguments. train needs train_dataloader, optim_wrapper and train_cfg;
 // validation needs val_dataloader and val_evaluator (test: test_*).

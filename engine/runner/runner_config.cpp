@@ -72,9 +72,10 @@ TrainLoopConfig train_loop_config(const Config& cfg) {
   if (const Config* dynamic = cfg.find("dynamic_intervals")) {
     for (const Config& pair : dynamic->elements()) {
       if (pair.size() != 2) {
-        throw ConfigError(fmt::format("{}: dynamic_intervals entries are [milestone, interval], "
-                                      "got {}",
-                                      pair.where(), pair.describe()));
+        throw ConfigError(
+            fmt::format("{}: dynamic_intervals entries are [milestone, interval], "
+                        "got {}",
+                        pair.where(), pair.describe()));
       }
       o.dynamic_intervals.emplace_back(pair[0].as_int(), pair[1].as_int());
     }
@@ -115,16 +116,18 @@ OptimWrapperSpec optim_wrapper_spec(const Config& table, BaseModel& model) {
   std::map<std::string, std::unique_ptr<OptimWrapper>> wrappers;
   for (const auto& [name, sub] : table.items()) {
     if (!sub.is_table()) {
-      throw ConfigError(fmt::format("{}: expected an optimizer wrapper table for '{}' (or "
-                                    "`optimizer` for a single one), got {}",
-                                    sub.where(), name, sub.describe()));
+      throw ConfigError(
+          fmt::format("{}: expected an optimizer wrapper table for '{}' (or "
+                      "`optimizer` for a single one), got {}",
+                      sub.where(), name, sub.describe()));
     }
     std::shared_ptr<nn::Module> submodule;
     try {
       submodule = model.get_submodule(name);
     } catch (const std::exception& e) {
-      throw ConfigError(fmt::format("{}: optimizer wrapper '{}' names no submodule of the model: {}",
-                                    sub.where(), name, e.what()));
+      throw ConfigError(
+          fmt::format("{}: optimizer wrapper '{}' names no submodule of the model: {}", sub.where(),
+                      name, e.what()));
     }
     wrappers[name] = build_optim_wrapper(*submodule, optim_wrapper_config(sub));
   }
@@ -212,7 +215,8 @@ std::unique_ptr<Runner> Runner::from_cfg(const Config& cfg) {
   if (const Config* loader = cfg.find("val_dataloader")) {
     o.val_dataloader = build_dataloader(*loader, seed);
   }
-  if (const Config* evaluator = cfg.find("val_evaluator")) o.val_evaluator = build_metrics(*evaluator);
+  if (const Config* evaluator = cfg.find("val_evaluator"))
+    o.val_evaluator = build_metrics(*evaluator);
   if (const Config* loader = cfg.find("test_dataloader")) {
     o.test_dataloader = build_dataloader(*loader, seed);
   }
@@ -247,13 +251,14 @@ std::unique_ptr<Runner> Runner::from_cfg(const Config& cfg) {
   }
   if (const Config* scale = cfg.find("auto_scale_lr")) {
     scale->check_keys({"enable", "base_batch_size"});
-    o.auto_scale_lr = AutoScaleLrCfg{scale->get_or("enable", false),
-                                     scale->get<int64_t>("base_batch_size")};
+    o.auto_scale_lr =
+        AutoScaleLrCfg{scale->get_or("enable", false), scale->get<int64_t>("base_batch_size")};
   }
   if (const Config* processor = cfg.find("log_processor")) {
     o.log_processor = log_processor_options(*processor);
   }
-  if (const Config* level = cfg.find("log_level")) o.log_level = parse_log_level(level->as_string());
+  if (const Config* level = cfg.find("log_level"))
+    o.log_level = parse_log_level(level->as_string());
   if (const Config* visualizer = cfg.find("visualizer")) {
     visualizer->check_keys({"type", "vis_backends", "name"});
     if (const Config* backends = visualizer->find("vis_backends")) {

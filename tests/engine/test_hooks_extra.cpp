@@ -3,8 +3,7 @@
 // EarlyStoppingHook, EmptyCacheHook, ProfilerHook (its table and trace), the HookList observer
 // they use, and their registrations.
 //
-// The runs use the toy problem of test_runner.cpp (its ToyBlobs dataset, registered in this test
-// binary).
+// The runs use the toy problem of runner_fixtures.h.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -21,69 +20,16 @@
 #include "engine/hooks/profiler_hook.h"
 #include "engine/registry/registries.h"
 #include "engine/runner/runner.h"
+#include "engine/runner_fixtures.h"
 #include "tensor/allocator.h"
 
 namespace anvil::engine {
 namespace {
 
 using testing::expect_error;
+using namespace fixtures;
 namespace fs = std::filesystem;
 using Values = std::vector<float>;
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("anvil_hooks_" + name);
-  fs::remove_all(dir);
-  return dir;
-}
-
-// The toy problem: 24 training images in batches of 4 (6 iterations per epoch), validation on
-// 16. `extra` is appended after the tables ([[custom_hooks]], [default_hooks]).
-Config toy_config(const fs::path& work_dir, const std::string& train_cfg,
-                  const std::string& extra = "") {
-  const std::string text = fmt::format(R"(
-work_dir = "{}"
-randomness = {{seed = 5}}
-train_cfg = {}
-val_cfg = {{}}
-val_evaluator = {{type = "Accuracy"}}
-
-[model]
-type = "ImageClassifier"
-data_preprocessor = {{type = "ImgDataPreprocessor", mean = [100.0], std = [50.0]}}
-[model.backbone]
-type = "Sequential"
-layers = [{{type = "Flatten"}}, {{type = "Linear", in_features = 16, out_features = 8}},
-          {{type = "ReLU"}}, {{type = "Dropout", p = 0.25}},
-          {{type = "Linear", in_features = 8, out_features = 2}}]
-
-[train_dataloader]
-batch_size = 4
-num_workers = 1
-dataset = {{type = "ToyBlobs", n = 24, pipeline = [{{type = "RandomFlip", prob = 0.5}}]}}
-sampler = {{type = "DefaultSampler", shuffle = true}}
-
-[val_dataloader]
-batch_size = 8
-dataset = {{type = "ToyBlobs", n = 16}}
-sampler = {{type = "DefaultSampler", shuffle = false}}
-
-[optim_wrapper]
-optimizer = {{type = "SGD", lr = 0.1, momentum = 0.9}}
-{}
-)",
-                                       work_dir.string(), train_cfg, extra);
-  fs::create_directories(work_dir);
-  const fs::path path = work_dir / "toy.toml";
-  std::ofstream(path) << text;
-  return Config::from_file(path);
-}
-
-std::string read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string log_text(Runner& runner) {
   return read(runner.log_dir() / (runner.timestamp() + ".log"));
@@ -105,20 +51,6 @@ std::shared_ptr<H> find_hook(Runner& runner) {
   }
   return nullptr;
 }
-
-// Stops training after `epochs` epochs, after their checkpoint: an interrupted run.
-class StopAfterEpochs final : public Hook {
- public:
-  explicit StopAfterEpochs(int64_t epochs) : epochs_(epochs) {}
-  std::string name() const override { return "StopAfterEpochs"; }
-  int priority() const override { return static_cast<int>(Priority::LOWEST); }
-  void after_train_epoch(Runner& r) override {
-    if (r.epoch() + 1 == epochs_) r.train_loop()->stop_training = true;
-  }
-
- private:
-  int64_t epochs_;
-};
 
 // ---- averaged models ---------------------------------------------------------------------------
 
@@ -362,7 +294,7 @@ TEST(EMAHook, ResumeIsBitExact) {
   a->train();
   {
     auto b = Runner::from_cfg(toy_config(split, train_cfg, hooks));
-    b->register_hook(std::make_shared<StopAfterEpochs>(2));
+    b->register_hook(std::make_shared<StopHook>(2, -1));
     b->train();
     ASSERT_EQ(b->epoch(), 2);
   }
@@ -405,7 +337,7 @@ TEST(EMAHook, LoadFromStartsANewAverageAndResumeWithoutStateWarns) {
   const fs::path plain = fresh_dir("ema_plain");
   {
     auto b = Runner::from_cfg(toy_config(plain, "{by_epoch = true, max_epochs = 2}"));
-    b->register_hook(std::make_shared<StopAfterEpochs>(1));
+    b->register_hook(std::make_shared<StopHook>(1, -1));
     b->train();
   }
   Config resumed = toy_config(plain, "{by_epoch = true, max_epochs = 2}", kEmaHook);

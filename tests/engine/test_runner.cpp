@@ -13,49 +13,14 @@
 #include "engine/data/dataset.h"
 #include "engine/registry/registries.h"
 #include "engine/runner/runner.h"
+#include "engine/runner_fixtures.h"
 
 namespace anvil::engine {
 namespace {
 
 using testing::expect_error;
+using namespace fixtures;
 namespace fs = std::filesystem;
-
-// Two classes of 1×4×4 u8 images: class 1 is brighter. Sample k is a fixed function of k.
-class ToyBlobs final : public BaseDataset {
- public:
-  ToyBlobs(DatasetOptions options, int64_t n) : BaseDataset(std::move(options)), n_(n) {
-    init_unless_lazy();
-  }
-  ToyBlobs(const ToyBlobs&) = default;
-
- protected:
-  int64_t load_data_list() override { return n_; }
-  Sample raw_sample(int64_t i) const override {
-    Sample s;
-    s.label = i % 2;
-    std::vector<uint8_t> pixels(16);
-    for (int64_t p = 0; p < 16; ++p) {
-      pixels[p] = static_cast<uint8_t>((i * 37 + p * 11) % 64 + (s.label ? 120 : 40));
-    }
-    s.inputs = tensor(pixels, {1, 4, 4});
-    return s;
-  }
-  Metainfo class_metainfo() const override {
-    return {{"classes", std::vector<std::string>{"dark", "bright"}}};
-  }
-  std::shared_ptr<BaseDataset> clone() const override { return std::make_shared<ToyBlobs>(*this); }
-
- private:
-  int64_t n_;
-};
-
-ANVIL_REGISTER(DATASETS, "ToyBlobs", [](const Config& cfg) {
-  DatasetOptions o;
-  if (const Config* pipeline = cfg.find("pipeline")) {
-    for (const Config& t : pipeline->elements()) o.pipeline.push_back(TRANSFORMS.build(t));
-  }
-  return std::make_shared<ToyBlobs>(o, cfg.get_or<int64_t>("n", 24));
-});
 
 // Records every hook point it sees as "point" or "point@iter".
 class RecordingHook final : public Hook {
@@ -102,76 +67,6 @@ class RecordingHook final : public Hook {
   }
 };
 
-// Stops training after `epochs` epochs (or `iters` iterations), after the checkpoint is saved:
-// an interrupted run.
-class StopHook final : public Hook {
- public:
-  StopHook(int64_t epochs, int64_t iters) : epochs_(epochs), iters_(iters) {}
-  std::string name() const override { return "StopHook"; }
-  int priority() const override { return static_cast<int>(Priority::LOWEST); }
-  void after_train_epoch(Runner& r) override {
-    if (r.epoch() + 1 == epochs_) r.train_loop()->stop_training = true;
-  }
-  void after_train_iter(Runner& r, int64_t, const Batch&, const Scalars&) override {
-    if (r.iter() + 1 == iters_) r.train_loop()->stop_training = true;
-  }
-
- private:
-  int64_t epochs_, iters_;
-};
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("anvil_runner_" + name);
-  fs::remove_all(dir);
-  return dir;
-}
-
-// A config for the toy problem; `extra` is appended (TOML tables after the top-level keys).
-std::string toy_config(const fs::path& work_dir, const std::string& train_cfg,
-                       const std::string& extra = "") {
-  return fmt::format(R"(
-work_dir = "{}"
-randomness = {{seed = 3}}
-train_cfg = {}
-val_cfg = {{}}
-val_evaluator = {{type = "Accuracy"}}
-param_scheduler = [{{type = "LinearLR", start_factor = 0.5, by_epoch = false, end = 4}},
-                   {{type = "MultiStepLR", milestones = [2], gamma = 0.5}}]
-
-[model]
-type = "ImageClassifier"
-data_preprocessor = {{type = "ImgDataPreprocessor", mean = [100.0], std = [50.0]}}
-[model.backbone]
-type = "Sequential"
-layers = [{{type = "Flatten"}}, {{type = "Linear", in_features = 16, out_features = 8}},
-          {{type = "ReLU"}}, {{type = "Dropout", p = 0.25}},
-          {{type = "Linear", in_features = 8, out_features = 2}}]
-
-[train_dataloader]
-batch_size = 4
-num_workers = 1
-dataset = {{type = "ToyBlobs", n = 24, pipeline = [{{type = "RandomFlip", prob = 0.5}}]}}
-sampler = {{type = "DefaultSampler", shuffle = true}}
-
-[val_dataloader]
-batch_size = 8
-dataset = {{type = "ToyBlobs", n = 16}}
-sampler = {{type = "DefaultSampler", shuffle = false}}
-
-[optim_wrapper]
-optimizer = {{type = "SGD", lr = 0.1, momentum = 0.9}}
-{}
-)",
-                     work_dir.string(), train_cfg, extra);
-}
-
-Config write_config(const fs::path& dir, const std::string& text) {
-  fs::create_directories(dir);
-  const fs::path path = dir / "toy.toml";
-  std::ofstream(path) << text;
-  return Config::from_file(path);
-}
-
 std::vector<double> weights(Runner& runner) {
   std::vector<double> out;
   for (const auto& [name, t] : runner.model().state_dict()) {
@@ -185,17 +80,9 @@ std::vector<double> logged(Runner& runner, const std::string& key) {
   return {values.begin(), values.end()};
 }
 
-std::string read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(Runner, HookPointsInMMEngineOrder) {
   const fs::path dir = fresh_dir("order");
-  auto runner = Runner::from_cfg(
-      write_config(dir, toy_config(dir, "{by_epoch = true, max_epochs = 2}")));
+  auto runner = Runner::from_cfg(toy_config(dir, "{by_epoch = true, max_epochs = 2}"));
   auto hook = std::make_shared<RecordingHook>();
   runner->register_hook(hook);
   runner->train();
@@ -205,8 +92,7 @@ TEST(Runner, HookPointsInMMEngineOrder) {
     expected.push_back("before_train_epoch" + std::to_string(e));
     for (int i = 0; i < 6; ++i) {
       expected.push_back("before_train_iter" + std::to_string(i));
-      expected.push_back("after_train_iter" + std::to_string(i) + "@" +
-                         std::to_string(e * 6 + i));
+      expected.push_back("after_train_iter" + std::to_string(i) + "@" + std::to_string(e * 6 + i));
     }
     expected.push_back("after_train_epoch");
     expected.push_back("before_save_checkpoint");  // CheckpointHook (VERY_LOW) after this hook
@@ -232,10 +118,11 @@ TEST(Runner, HookPointsInMMEngineOrder) {
 
 TEST(Runner, EpochValidationScheduleWithDynamicIntervals) {
   const fs::path dir = fresh_dir("dynamic");
-  auto runner = Runner::from_cfg(write_config(
-      dir, toy_config(dir, "{by_epoch = true, max_epochs = 6, val_interval = 2, "
-                           "dynamic_intervals = [[4, 1]]}",
-                      "[default_hooks]\ncheckpoint = false\n")));
+  auto runner = Runner::from_cfg(
+      write_config(dir, toy_config_text(dir,
+                                        "{by_epoch = true, max_epochs = 6, val_interval = 2, "
+                                        "dynamic_intervals = [[4, 1]]}",
+                                        "[default_hooks]\ncheckpoint = false\n")));
   auto hook = std::make_shared<RecordingHook>();
   runner->register_hook(hook);
   runner->train();
@@ -249,7 +136,8 @@ TEST(Runner, EpochValidationScheduleWithDynamicIntervals) {
 TEST(Runner, IterBasedLoopValBeginIntervalAndLoaderRestart) {
   const fs::path dir = fresh_dir("iter");
   auto runner = Runner::from_cfg(write_config(
-      dir, toy_config(dir, "{by_epoch = false, max_iters = 10, val_begin = 4, val_interval = 3}",
+      dir,
+      toy_config_text(dir, "{by_epoch = false, max_iters = 10, val_begin = 4, val_interval = 3}",
                       "[default_hooks]\ncheckpoint = {type = \"CheckpointHook\", interval = 4, "
                       "by_epoch = false}\n")));
   auto hook = std::make_shared<RecordingHook>();
@@ -271,7 +159,8 @@ TEST(Runner, IterBasedLoopValBeginIntervalAndLoaderRestart) {
 TEST(Runner, CheckpointsKeepLastAndBest) {
   const fs::path dir = fresh_dir("ckpt");
   auto runner = Runner::from_cfg(write_config(
-      dir, toy_config(dir, "{by_epoch = true, max_epochs = 4}",
+      dir,
+      toy_config_text(dir, "{by_epoch = true, max_epochs = 4}",
                       "[default_hooks]\ncheckpoint = {type = \"CheckpointHook\", interval = 1, "
                       "max_keep_ckpts = 2, save_best = \"auto\"}\n")));
   runner->train();
@@ -302,8 +191,8 @@ TEST(Runner, CheckpointsKeepLastAndBest) {
 TEST(Runner, WorkDirLogLinesAndScalars) {
   const fs::path dir = fresh_dir("logs");
   auto runner = Runner::from_cfg(write_config(
-      dir, toy_config(dir, "{by_epoch = true, max_epochs = 1}",
-                      "[default_hooks]\nlogger = {type = \"LoggerHook\", interval = 2}\n")));
+      dir, toy_config_text(dir, "{by_epoch = true, max_epochs = 1}",
+                           "[default_hooks]\nlogger = {type = \"LoggerHook\", interval = 2}\n")));
   runner->train();
   EXPECT_TRUE(fs::exists(dir / "toy.toml"));  // the merged config
   const fs::path log_dir = runner->log_dir();
@@ -326,11 +215,10 @@ TEST(Runner, WorkDirLogLinesAndScalars) {
 // schedulers all continue exactly).
 TEST(Runner, EpochBasedResumeIsBitExact) {
   const fs::path straight = fresh_dir("resume_straight"), split = fresh_dir("resume_split");
-  auto a = Runner::from_cfg(
-      write_config(straight, toy_config(straight, "{by_epoch = true, max_epochs = 4}")));
+  auto a = Runner::from_cfg(toy_config(straight, "{by_epoch = true, max_epochs = 4}"));
   a->train();
 
-  const std::string cfg = toy_config(split, "{by_epoch = true, max_epochs = 4}");
+  const std::string cfg = toy_config_text(split, "{by_epoch = true, max_epochs = 4}");
   {
     auto b = Runner::from_cfg(write_config(split, cfg));
     b->register_hook(std::make_shared<StopHook>(2, -1));
@@ -360,15 +248,15 @@ TEST(Runner, IterBasedResumeWithAccumulationIsBitExact) {
       "accumulative_counts = 3\n[default_hooks]\ncheckpoint = {type = \"CheckpointHook\", "
       "interval = 3, by_epoch = false}\n";
   const fs::path straight = fresh_dir("iresume_straight"), split = fresh_dir("iresume_split");
-  auto a = Runner::from_cfg(write_config(straight, toy_config(straight, train_cfg, extra)));
+  auto a = Runner::from_cfg(toy_config(straight, train_cfg, extra));
   a->train();
   {
-    auto b = Runner::from_cfg(write_config(split, toy_config(split, train_cfg, extra)));
+    auto b = Runner::from_cfg(toy_config(split, train_cfg, extra));
     b->register_hook(std::make_shared<StopHook>(-1, 9));
     b->train();
     EXPECT_EQ(b->iter(), 9);
   }
-  Config resumed = write_config(split, toy_config(split, train_cfg, extra));
+  Config resumed = toy_config(split, train_cfg, extra);
   resumed.merge_from_options({"resume=true"});
   auto c = Runner::from_cfg(resumed);
   c->train();
@@ -379,14 +267,14 @@ TEST(Runner, IterBasedResumeWithAccumulationIsBitExact) {
 
 TEST(Runner, LoadFromAndTest) {
   const fs::path dir = fresh_dir("load_from");
-  std::string text = toy_config(dir, "{by_epoch = true, max_epochs = 1}");
+  std::string text = toy_config_text(dir, "{by_epoch = true, max_epochs = 1}");
   auto trained = Runner::from_cfg(write_config(dir, text));
   trained->train();
   const Scalars val = trained->val();
 
   // A test-only runner with the trained weights gives the same accuracy on the same data.
   const fs::path test_dir = fresh_dir("load_from_test");
-  Config cfg = write_config(test_dir, toy_config(test_dir, "{by_epoch = true, max_epochs = 1}"));
+  Config cfg = toy_config(test_dir, "{by_epoch = true, max_epochs = 1}");
   for (const char* key : {"train_dataloader", "train_cfg", "optim_wrapper", "param_scheduler"}) {
     cfg.erase(key);
   }
@@ -422,7 +310,7 @@ layers = [{type = "Conv2d", in_channels = 1, out_channels = 4, kernel_size = 3, 
                                           {type = "Linear", in_features = 64, out_features = 2}]}]
 )";
   auto config = [&](const fs::path& dir, const std::string& patches) {
-    std::string text = toy_config(dir, "{by_epoch = true, max_epochs = 2}");
+    std::string text = toy_config_text(dir, "{by_epoch = true, max_epochs = 2}");
     // The toy backbone replaced by a conv net; the patches are top-level keys.
     text = patches + text.substr(0, text.find("[model.backbone]")) +
            text.substr(text.find("[train_dataloader]"));
@@ -442,8 +330,8 @@ layers = [{type = "Conv2d", in_channels = 1, out_channels = 4, kernel_size = 3, 
 
   const fs::path bad_dir = fresh_dir("patch_bad");
   auto bad = Runner::from_cfg(config(bad_dir, "activation_checkpointing = [\"backbone.0\"]\n"));
-  expect_error([&] { bad->train(); }, {"activation_checkpointing", "'backbone.0' is a Conv2d",
-                                       "Sequential"});
+  expect_error([&] { bad->train(); },
+               {"activation_checkpointing", "'backbone.0' is a Conv2d", "Sequential"});
 }
 
 TEST(Runner, ConfigErrorsNameTheKeyAndPlace) {
@@ -451,12 +339,12 @@ TEST(Runner, ConfigErrorsNameTheKeyAndPlace) {
   expect_error(
       [&] {
         Runner::from_cfg(write_config(
-            dir, toy_config(dir, "{by_epoch = true, max_epochs = 1, val_intreval = 2}")));
+            dir, toy_config_text(dir, "{by_epoch = true, max_epochs = 1, val_intreval = 2}")));
       },
       {"toy.toml:4", "val_intreval", "val_interval"});
   expect_error(
       [&] {
-        std::string text = toy_config(dir, "{by_epoch = true, max_epochs = 1}");
+        std::string text = toy_config_text(dir, "{by_epoch = true, max_epochs = 1}");
         text += "\n[model.extra]\n";
         Config cfg = write_config(dir, text);
         cfg.set("model", Config::from_string("type = \"Linear\"\nin_features = 2\nout_features = 2",
@@ -466,7 +354,7 @@ TEST(Runner, ConfigErrorsNameTheKeyAndPlace) {
       {"Linear", "not a BaseModel", "ImageClassifier"});
   expect_error(
       [&] {
-        Config cfg = write_config(dir, toy_config(dir, "{by_epoch = true, max_epochs = 1}"));
+        Config cfg = toy_config(dir, "{by_epoch = true, max_epochs = 1}");
         cfg.erase("optim_wrapper");
         cfg.erase("param_scheduler");
         Runner::from_cfg(cfg);

@@ -15,8 +15,8 @@
 #include "anvil.h"
 #include "engine/checkpoint/checkpoint.h"
 #include "engine/data/data_loader.h"
-#include "engine/visualization/png.h"
 #include "engine/data_fixtures.h"
+#include "engine/visualization/png.h"
 
 namespace anvil::engine {
 namespace {
@@ -80,7 +80,8 @@ class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("anvil_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("anvil_cli_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     write_dataset(dir_ / "data", 160, 40);
   }
@@ -133,7 +134,8 @@ TEST_F(Cli, TrainResumeTestAndInfer) {
   const fs::path work = dir_ / "work";
   EXPECT_NE(r.output.find("[1][ 5/10]  lr: "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("Epoch(val) [2][2/2]    accuracy/top1: "), std::string::npos);
-  for (const char* name : {"epoch_1.ckpt", "epoch_2.ckpt", "last_checkpoint", "fashion_mnist.toml"}) {
+  for (const char* name :
+       {"epoch_1.ckpt", "epoch_2.ckpt", "last_checkpoint", "fashion_mnist.toml"}) {
     EXPECT_TRUE(fs::exists(work / name)) << name;
   }
 
@@ -172,10 +174,11 @@ TEST_F(Cli, TrainResumeTestAndInfer) {
 TEST_F(Cli, KilledWhileCheckpointingResumes) {
   const std::string args =
       "train " + kConfig.string() + " " +
-      options("train_cfg.by_epoch=false train_cfg.max_iters=40 train_cfg.val_interval=40 "
-              "param_scheduler=[] default_hooks.checkpoint.by_epoch=false "
-              "default_hooks.checkpoint.interval=1 default_hooks.checkpoint.max_keep_ckpts=2 "
-              "default_hooks.checkpoint.save_best=[] log_processor.by_epoch=false");
+      options(
+          "train_cfg.by_epoch=false train_cfg.max_iters=40 train_cfg.val_interval=40 "
+          "param_scheduler=[] default_hooks.checkpoint.by_epoch=false "
+          "default_hooks.checkpoint.interval=1 default_hooks.checkpoint.max_keep_ckpts=2 "
+          "default_hooks.checkpoint.save_best=[] log_processor.by_epoch=false");
   const fs::path work = dir_ / "work";
   for (int attempt = 0; attempt < 3; ++attempt) {
     const std::string before = read(work / "last_checkpoint");
@@ -188,7 +191,8 @@ TEST_F(Cli, KilledWhileCheckpointingResumes) {
     }
     // Once this process has saved a checkpoint, kill it at a moment that differs per attempt.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (read(work / "last_checkpoint") == before && std::chrono::steady_clock::now() < deadline) {
+    while (read(work / "last_checkpoint") == before &&
+           std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(13 * attempt + 3));

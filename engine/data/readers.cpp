@@ -133,14 +133,14 @@ std::pair<std::vector<int64_t>, std::vector<uint8_t>> read_idx(const std::string
   return {dims, std::move(bytes)};
 }
 
-const char* kCifar10Hint =
-    "Download the binary version from https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz "
-    "and unpack it there: tar xzf cifar-10-binary.tar.gz -C <data_root> (it makes "
-    "cifar-10-batches-bin/, which is searched too).";
-const char* kCifar100Hint =
-    "Download the binary version from https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz "
-    "and unpack it there: tar xzf cifar-100-binary.tar.gz -C <data_root> (it makes "
-    "cifar-100-binary/, which is searched too).";
+// How to get a CIFAR archive into `root`, as a command that works as printed.
+std::string cifar_hint(const std::string& archive, const std::string& folder,
+                       const fs::path& root) {
+  return fmt::format(
+      "Download the binary version from https://www.cs.toronto.edu/~kriz/{0} and unpack it "
+      "there: tar xzf {0} -C {1} (it makes {2}/, which is searched too).",
+      archive, root.empty() ? "." : root.string(), folder);
+}
 
 IdxFlavor mnist_flavor() {
   return {"MNIST",
@@ -185,8 +185,8 @@ int64_t Cifar10Dataset::load_data_list() {
     files.push_back("test_batch.bin");
   }
   const fs::path root = options().data_root;
-  const fs::path dir =
-      find_dir("CIFAR-10", {root, root / "cifar-10-batches-bin"}, files, kCifar10Hint);
+  const fs::path dir = find_dir("CIFAR-10", {root, root / "cifar-10-batches-bin"}, files,
+                                cifar_hint("cifar-10-binary.tar.gz", "cifar-10-batches-bin", root));
   std::vector<fs::path> paths;
   for (const auto& f : files) paths.push_back(dir / f);
   read_cifar("CIFAR-10", paths, 1, 10, images_, labels_, nullptr);
@@ -210,8 +210,8 @@ Cifar100Dataset::Cifar100Dataset(DatasetOptions options) : ImageArrayDataset(std
 int64_t Cifar100Dataset::load_data_list() {
   const std::string file = options().split + ".bin";
   const fs::path root = options().data_root;
-  const fs::path dir =
-      find_dir("CIFAR-100", {root, root / "cifar-100-binary"}, {file}, kCifar100Hint);
+  const fs::path dir = find_dir("CIFAR-100", {root, root / "cifar-100-binary"}, {file},
+                                cifar_hint("cifar-100-binary.tar.gz", "cifar-100-binary", root));
   read_cifar("CIFAR-100", {dir / file}, 2, 100, images_, labels_, &coarse_labels_);
   return int64_t(labels_.size());
 }

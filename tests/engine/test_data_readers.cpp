@@ -95,9 +95,11 @@ TEST_F(DataReaders, MetainfoArgumentOverridesTheClassDefault) {
 }
 
 TEST_F(DataReaders, Cifar10Errors) {
-  testing::expect_error([&] { Cifar10Dataset({.data_root = dir_.string()}); },
-                        {"CIFAR-10", dir_.string(), "data_batch_1.bin", "data_batch_5.bin",
-                         "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", "tar xzf"});
+  testing::expect_error(
+      [&] { Cifar10Dataset({.data_root = dir_.string()}); },
+      {"CIFAR-10", dir_.string(), "data_batch_1.bin", "data_batch_5.bin",
+       "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+       "tar xzf cifar-10-binary.tar.gz -C " + dir_.string(), "cifar-10-batches-bin/"});
   testing::expect_error([&] { Cifar10Dataset({.data_root = dir_.string(), .split = "val"}); },
                         {"split", "\"val\""});
   write_cifar10(dir_);
@@ -122,8 +124,9 @@ TEST_F(DataReaders, Cifar100HasFineLabelsAndCoarseMeta) {
   const auto classes = std::get<std::vector<std::string>>(ds.metainfo().at("classes"));
   ASSERT_EQ(classes.size(), 100u);
   EXPECT_EQ(classes[99], "worm");
-  testing::expect_error([&] { Cifar100Dataset({.data_root = dir_.string(), .split = "test"}); },
-                        {"CIFAR-100", "test.bin", "cifar-100-binary.tar.gz"});
+  testing::expect_error(
+      [&] { Cifar100Dataset({.data_root = dir_.string(), .split = "test"}); },
+      {"CIFAR-100", "test.bin", "tar xzf cifar-100-binary.tar.gz -C " + dir_.string()});
 }
 
 TEST_F(DataReaders, MnistReadsPlainAndGzipIdx) {

@@ -1,7 +1,8 @@
 // Activation checkpointing: trade compute for memory. checkpoint(fn, inputs) runs fn without
 // recording (so no activation inside it is kept), saving only the inputs and the random
-// generators' offsets; backward runs fn again with grad enabled and the generators rewound, so
-// random ops (dropout) draw the same numbers, and back-propagates through the recomputed graph.
+// generators' offsets; backward runs fn again with grad enabled, the generators rewound (so
+// random ops such as dropout draw the same numbers) and the forward's autocast state, and
+// back-propagates through the recomputed graph.
 #pragma once
 
 #include <functional>

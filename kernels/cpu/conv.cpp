@@ -254,7 +254,7 @@ enum class Pass : uint8_t { forward, backward_data, backward_weights };
 struct PlanKey {
   Pass pass;
   bool bias;
-  DType dtype;  // of every operand: f32, or bf16 where dnnl_native()
+  DType dtype;  // of every operand: f32, or bf16 where runs_native()
   int threads;
   std::array<int64_t, 4> input, weight, output;  // [N,C,H,W], [O,C/g,kH,kW], [N,O,Ho,Wo]
   Conv2dParams p;
@@ -535,9 +535,9 @@ PlanKey plan_key(Pass pass, bool bias, const Tensor& input, const Tensor& weight
 //   - for larger kernels only in backward-weights while N * positions <= 128 (3x3 512->512 at 1x1:
 //     16.6 -> 1.9 ms at batch 32, 88.6 -> 6.5 ms at batch 128);
 // elsewhere oneDNN wins (at 8x8 outputs by 2-5x), its blocked direct kernels most of all.
-// The folded GEMMs are f32 code: bf16 problems stay on oneDNN's bf16 kernels.
+// The folded GEMMs are f32 code: a bf16 problem they would take runs them converted to f32 (see
+// runs_native).
 bool batch_folded(const PlanKey& k) {
-  if (k.dtype != DType::f32) return false;
   const int64_t positions = k.output[2] * k.output[3];
   if (pointwise(k)) return positions <= 4;
   return k.pass == Pass::backward_weights && positions * k.output[0] <= 128;
@@ -670,7 +670,7 @@ void backward_weight_folded(const Tensor& grad_weight, const Tensor& grad_bias,
   }
 }
 
-// The three passes on oneDNN, for f32 and natively run bf16 (see dnnl_native).
+// The three passes on oneDNN, for f32 and natively run bf16 (see runs_native).
 void forward_dnnl(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
                   const Conv2dParams& p) {
   const PlanKey key = plan_key(Pass::forward, bias.defined(), input, weight, out, p);
@@ -709,6 +709,14 @@ bool dnnl_native(DType dtype) {
   return dtype == DType::f32 || (dtype == DType::bf16 && bf16);
 }
 
+// Whether a pass runs in its own dtype on oneDNN (f32 always). A bf16 problem that the f32 path
+// would batch-fold runs converted to f32 instead: at 1x1 and 2x2 outputs the folded f32 GEMM,
+// conversions included, beats oneDNN's bf16 backward-weights (one Zen 4 core, batch 32: 3x3
+// 512->512 at 1x1 1.9 ms against 3.8, 3x3 256->512 stride 2 from 2x2 1.0 against 2.7).
+bool runs_native(const PlanKey& key) {
+  return dnnl_native(key.dtype) && (key.dtype == DType::f32 || !batch_folded(key));
+}
+
 Tensor as_f32(const Tensor& t) {
   return t.defined() ? t.to(DType::f32) : t;
 }
@@ -716,7 +724,8 @@ Tensor f32_like(const Tensor& t) {
   return t.defined() ? empty(t.shape(), DType::f32) : t;
 }
 
-// Reduced floating types that oneDNN does not run natively: in f32, rounded once at the end.
+// Reduced floating types that do not run natively: in f32, rounded once at the end. (f32 always
+// runs natively.)
 template <class T>
 constexpr bool converted_v = std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>;
 // f64 and integers (f32 always runs natively).
@@ -725,7 +734,9 @@ constexpr bool gemm_v = !converted_v<T> && !std::is_same_v<T, float> && !std::is
 
 void conv2d_kernel(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
                    const Conv2dParams& p) {
-  if (dnnl_native(out.dtype())) return forward_dnnl(out, input, weight, bias, p);
+  if (runs_native(plan_key(Pass::forward, bias.defined(), input, weight, out, p))) {
+    return forward_dnnl(out, input, weight, bias, p);
+  }
   visit_dtype(out.dtype(), [&]<class T>() {
     if constexpr (converted_v<T>) {
       Tensor o = f32_like(out);
@@ -739,7 +750,7 @@ void conv2d_kernel(const Tensor& out, const Tensor& input, const Tensor& weight,
 
 void backward_input_kernel(const Tensor& grad_input, const Tensor& grad_output,
                            const Tensor& weight, const Conv2dParams& p) {
-  if (dnnl_native(grad_input.dtype())) {
+  if (runs_native(plan_key(Pass::backward_data, false, grad_input, weight, grad_output, p))) {
     return backward_input_dnnl(grad_input, grad_output, weight, p);
   }
   visit_dtype(grad_input.dtype(), [&]<class T>() {
@@ -755,7 +766,8 @@ void backward_input_kernel(const Tensor& grad_input, const Tensor& grad_output,
 
 void backward_weight_kernel(const Tensor& grad_weight, const Tensor& grad_bias,
                             const Tensor& grad_output, const Tensor& input, const Conv2dParams& p) {
-  if (dnnl_native(grad_weight.dtype())) {
+  if (runs_native(plan_key(Pass::backward_weights, grad_bias.defined(), input, grad_weight,
+                           grad_output, p))) {
     return backward_weight_dnnl(grad_weight, grad_bias, grad_output, input, p);
   }
   visit_dtype(grad_weight.dtype(), [&]<class T>() {

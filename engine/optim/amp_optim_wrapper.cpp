@@ -1,6 +1,7 @@
 #include "engine/optim/amp_optim_wrapper.h"
 
 #include <cmath>
+#include <memory>
 
 #include "autograd/autocast.h"
 #include "autograd/grad_mode.h"

@@ -4,10 +4,10 @@
 // optim_context() runs the forward pass under autocast (autograd/autocast.h) on the model's
 // device: convolutions and matmuls in the lower precision dtype, losses in f32, parameters and
 // their gradients staying f32. On CUDA the dtype is the one asked for. On the CPU it is always
-// bf16, as MMEngine's CPU autocast: anvil's CPU kernels have native bf16 convolutions and GEMMs
-// (oneDNN, on CPUs with AVX512-BF16) but compute f16 by converting to f32, so f16 would only cost
-// time and range there. The loss scaler follows the dtype asked for ("float16": dynamic scaling,
-// which is then harmless on the CPU).
+// bf16, as torch's CPU autocast (bf16 only before PyTorch 2.2) under MMEngine's autocast: anvil's
+// CPU kernels have native bf16 convolutions and GEMMs (oneDNN, on CPUs with AVX512-BF16) but
+// compute f16 by converting to f32, so f16 would only cost time and range there. The loss scaler
+// follows the dtype asked for ("float16": dynamic scaling, which is then harmless on the CPU).
 #pragma once
 
 #include <variant>

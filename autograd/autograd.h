@@ -3,6 +3,7 @@
 #pragma once
 
 #include "autograd/anomaly.h"
+#include "autograd/autocast.h"
 #include "autograd/checkpoint.h"
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"

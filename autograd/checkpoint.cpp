@@ -1,5 +1,6 @@
 #include "autograd/checkpoint.h"
 
+#include "autograd/autocast.h"
 #include "autograd/engine.h"
 #include "autograd/function.h"
 #include "autograd/saved_tensor.h"
@@ -39,6 +40,23 @@ struct RngState {
   }
 };
 
+// The autocast state of both device types when the forward ran: the recomputation runs under it
+// again (as torch.utils.checkpoint's), so that it makes the graph the forward would have.
+struct AutocastState {
+  struct Entry {
+    bool enabled;
+    DType dtype;
+  };
+  Entry cpu, cuda;
+
+  static AutocastState capture() {
+    auto entry = [](DeviceType d) {
+      return Entry{AutocastMode::is_enabled(d), AutocastMode::dtype(d)};
+    };
+    return {entry(DeviceType::cpu), entry(DeviceType::cuda)};
+  }
+};
+
 struct RestoreOnExit {
   const RngState& state;
   ~RestoreOnExit() { state.restore(); }
@@ -46,8 +64,9 @@ struct RestoreOnExit {
 
 class CheckpointBackward final : public Node {
  public:
-  CheckpointBackward(CheckpointFn fn, const std::vector<Tensor>& inputs, RngState rng)
-      : fn_(std::move(fn)), rng_(std::move(rng)) {
+  CheckpointBackward(CheckpointFn fn, const std::vector<Tensor>& inputs, RngState rng,
+                     AutocastState autocast)
+      : fn_(std::move(fn)), rng_(std::move(rng)), autocast_(autocast) {
     for (const Tensor& t : inputs) inputs_.emplace_back(t);
   }
 
@@ -79,6 +98,9 @@ class CheckpointBackward final : public Node {
       const RestoreOnExit restore{now};
       rng_.restore();
       EnableGradGuard enable;
+      const AutocastGuard cpu_autocast(DeviceType::cpu, autocast_.cpu.dtype, autocast_.cpu.enabled);
+      const AutocastGuard cuda_autocast(DeviceType::cuda, autocast_.cuda.dtype,
+                                        autocast_.cuda.enabled);
       outputs = fn_(inputs);
     }
     std::vector<Tensor> roots, root_grads;
@@ -99,6 +121,7 @@ class CheckpointBackward final : public Node {
  private:
   CheckpointFn fn_;
   RngState rng_;
+  AutocastState autocast_;
   std::vector<SavedTensor> inputs_;
 };
 
@@ -118,7 +141,8 @@ std::vector<Tensor> checkpoint(const CheckpointFn& fn, const std::vector<Tensor>
     ANVIL_CHECK(t.defined(), "checkpoint: the function returned an undefined tensor");
     t = t.detach();
   }
-  auto node = std::make_shared<CheckpointBackward>(fn, inputs, std::move(rng));
+  auto node =
+      std::make_shared<CheckpointBackward>(fn, inputs, std::move(rng), AutocastState::capture());
   connect(node, inputs, outputs);
   return outputs;
 }

@@ -4,6 +4,7 @@
 // Philox state. Gradients come over the broadcast batch dims and are summed to each input.
 #include "autograd/functions/attention.h"
 
+#include "autograd/autocast.h"
 #include "autograd/function.h"
 #include "autograd/functions/grad_utils.h"
 #include "autograd/saved_tensor.h"
@@ -46,6 +47,10 @@ struct ScaledDotProductAttentionBackward final : autograd::Node {
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const std::optional<Tensor>& attn_mask, double dropout_p,
                                     bool is_causal, std::optional<double> scale) {
+  if (const autocast::Cast cast{autocast::Rule::attention, query, key, value, attn_mask}) {
+    return scaled_dot_product_attention(cast(query), cast(key), cast(value), cast(attn_mask),
+                                        dropout_p, is_causal, scale);
+  }
   ops::AttentionForward f = autograd::raw([&] {
     return ops::attention_forward(query, key, value, attn_mask, dropout_p, is_causal, scale);
   });

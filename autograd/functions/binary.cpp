@@ -7,6 +7,7 @@
 
 #include <utility>
 
+#include "autograd/autocast.h"
 #include "autograd/function.h"
 #include "autograd/functions/grad_utils.h"
 #include "autograd/functions/unary.h"
@@ -454,6 +455,9 @@ struct Atan2Backward final : autograd::Node {
 }  // namespace
 
 Tensor pow(const Tensor& base, const Tensor& exponent) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, base, exponent}) {
+    return pow(cast(base), cast(exponent));
+  }
   Tensor out = autograd::raw([&] { return ops::pow(base, exponent); });
   if (auto node = autograd::record<PowBackward>({base, exponent}, {out})) {
     node->base = SavedTensor(base);

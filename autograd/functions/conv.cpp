@@ -6,6 +6,7 @@
 //   dx = conv(g, w), dw = conv2d_backward_weight(x, g), db = g summed over N, H, W.
 #include "autograd/functions/conv.h"
 
+#include "autograd/autocast.h"
 #include "autograd/function.h"
 #include "autograd/saved_tensor.h"
 #include "tensor/ops/reduce.h"
@@ -99,6 +100,9 @@ std::shared_ptr<NodeT> record_conv(const char* op, const Tensor& input, const Te
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias,
               const Conv2dOptions& options) {
+  if (const autocast::Cast cast{autocast::Rule::conv, input, weight, bias}) {
+    return conv2d(cast(input), cast(weight), cast(bias), options);
+  }
   Tensor out = autograd::raw([&] { return ops::conv2d(input, weight, bias, options); });
   if (auto node = record_conv<ConvBackward>("Conv2dBackward", input, weight, bias, out)) {
     node->problem = ops::conv2d_problem(input, weight, bias, options);
@@ -110,6 +114,9 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const std::optional<Ten
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias,
               const Conv1dOptions& options) {
+  if (const autocast::Cast cast{autocast::Rule::conv, input, weight, bias}) {
+    return conv1d(cast(input), cast(weight), cast(bias), options);
+  }
   Tensor out = autograd::raw([&] { return ops::conv1d(input, weight, bias, options); });
   if (auto node = record_conv<ConvBackward>("Conv1dBackward", input, weight, bias, out)) {
     node->problem = ops::conv1d_problem(input, weight, bias, options);
@@ -121,6 +128,9 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const std::optional<Ten
 
 Tensor conv_transpose2d(const Tensor& input, const Tensor& weight,
                         const std::optional<Tensor>& bias, const ConvTranspose2dOptions& options) {
+  if (const autocast::Cast cast{autocast::Rule::conv, input, weight, bias}) {
+    return conv_transpose2d(cast(input), cast(weight), cast(bias), options);
+  }
   Tensor out = autograd::raw([&] { return ops::conv_transpose2d(input, weight, bias, options); });
   if (auto node =
           record_conv<ConvTransposeBackward>("ConvTranspose2dBackward", input, weight, bias, out)) {

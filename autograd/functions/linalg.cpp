@@ -3,6 +3,7 @@
 // in place, so nothing is copied to make them contiguous.
 #include "autograd/functions/linalg.h"
 
+#include "autograd/autocast.h"
 #include "autograd/function.h"
 #include "autograd/functions/binary.h"
 #include "autograd/functions/grad_utils.h"
@@ -98,16 +99,23 @@ Tensor record_matmul(const char* op, const Tensor& a, const Tensor& b, const Ten
 }  // namespace
 
 Tensor matmul(const Tensor& lhs, const Tensor& rhs) {
+  if (const autocast::Cast cast{autocast::Rule::gemm, lhs, rhs}) {
+    return matmul(cast(lhs), cast(rhs));
+  }
   Tensor out = autograd::raw([&]() -> Tensor { return ops::matmul(lhs, rhs); });
   return record_matmul("MatmulBackward", lhs, rhs, out);
 }
 
 Tensor mm(const Tensor& lhs, const Tensor& rhs) {
+  if (const autocast::Cast cast{autocast::Rule::gemm, lhs, rhs}) return mm(cast(lhs), cast(rhs));
   Tensor out = autograd::raw([&]() -> Tensor { return ops::mm(lhs, rhs); });
   return record_matmul("MmBackward", lhs, rhs, out);
 }
 
 Tensor bmm(const Tensor& batch1, const Tensor& batch2) {
+  if (const autocast::Cast cast{autocast::Rule::gemm, batch1, batch2}) {
+    return bmm(cast(batch1), cast(batch2));
+  }
   Tensor out = autograd::raw([&]() -> Tensor { return ops::bmm(batch1, batch2); });
   return record_matmul("BmmBackward", batch1, batch2, out);
 }
@@ -146,6 +154,9 @@ struct AddmmBackward final : autograd::Node {
 
 Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta,
              const Scalar& alpha) {
+  if (const autocast::Cast cast{autocast::Rule::gemm, self, mat1, mat2}) {
+    return addmm(cast(self), cast(mat1), cast(mat2), beta, alpha);
+  }
   Tensor out = autograd::raw([&]() -> Tensor { return ops::addmm(self, mat1, mat2, beta, alpha); });
   if (auto node = autograd::record<AddmmBackward>({self, mat1, mat2}, {out})) {
     if (node->needs_input_grad(1)) node->mat2 = SavedTensor(mat2);
@@ -195,6 +206,9 @@ struct LinearBackward final : autograd::Node {
 }  // namespace
 
 Tensor linear(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias) {
+  if (const autocast::Cast cast{autocast::Rule::gemm, input, weight, bias}) {
+    return linear(cast(input), cast(weight), cast(bias));
+  }
   Tensor out = autograd::raw([&]() -> Tensor { return ops::linear(input, weight, bias); });
   const Tensor b = bias ? *bias : Tensor();
   if (auto node = autograd::record<LinearBackward>({input, weight, b}, {out})) {

@@ -6,6 +6,7 @@
 // requires grad fails at backward, as in PyTorch.
 #include "autograd/functions/loss.h"
 
+#include "autograd/autocast.h"
 #include "autograd/function.h"
 #include "autograd/functions/grad_utils.h"
 #include "autograd/saved_tensor.h"
@@ -117,6 +118,13 @@ struct PointwiseLossBackward final : autograd::Node {
 };
 
 Tensor pointwise(const Tensor& input, const Tensor& target, const ops::PointwiseLossInputs& args) {
+  if (const autocast::Cast cast{autocast::Rule::fp32, input, target, args.weight,
+                                args.pos_weight}) {
+    ops::PointwiseLossInputs cast_args = args;
+    cast_args.weight = cast(args.weight);
+    cast_args.pos_weight = cast(args.pos_weight);
+    return pointwise(cast(input), cast(target), cast_args);
+  }
   Tensor out = autograd::raw([&] { return ops::pointwise_loss(input, target, args); });
   if (auto node = autograd::record<PointwiseLossBackward>(
           {input, target, args.weight, args.pos_weight}, {out})) {
@@ -137,6 +145,11 @@ Tensor pointwise(const Tensor& input, const Tensor& target, const ops::Pointwise
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target,
                      const CrossEntropyOptions& options) {
+  if (const autocast::Cast cast{autocast::Rule::fp32, input, target, options.weight}) {
+    CrossEntropyOptions cast_options = options;
+    cast_options.weight = cast(options.weight);
+    return cross_entropy(cast(input), cast(target), cast_options);
+  }
   ops::CrossEntropyForward r =
       autograd::raw([&] { return ops::cross_entropy_forward(input, target, options); });
   const Tensor weight = options.weight.value_or(Tensor());
@@ -153,6 +166,11 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target,
 }
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions& options) {
+  if (const autocast::Cast cast{autocast::Rule::fp32, input, options.weight}) {
+    NllLossOptions cast_options = options;
+    cast_options.weight = cast(options.weight);
+    return nll_loss(cast(input), target, cast_options);
+  }
   auto [loss, total_weight] =
       autograd::raw([&] { return ops::nll_loss_forward(input, target, options); });
   const Tensor weight = options.weight.value_or(Tensor());

@@ -4,6 +4,7 @@
 // weight and bias gradients in one call. Running statistics are buffers, not graph inputs.
 #include "autograd/functions/norm.h"
 
+#include "autograd/autocast.h"
 #include "autograd/function.h"
 #include "autograd/saved_tensor.h"
 
@@ -102,6 +103,9 @@ struct LayerNormBackward final : NormNode {
 Tensor layer_norm(const Tensor& input, const Shape& normalized_shape,
                   const std::optional<Tensor>& weight, const std::optional<Tensor>& bias,
                   double eps) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, input, weight, bias}) {
+    return layer_norm(cast(input), normalized_shape, cast(weight), cast(bias), eps);
+  }
   auto [out, mean, rstd] = autograd::raw(
       [&] { return ops::layer_norm_forward(input, normalized_shape, weight, bias, eps); });
   if (auto node = record_norm<LayerNormBackward>(input, weight, bias, out, mean, rstd)) {
@@ -129,6 +133,9 @@ struct GroupNormBackward final : NormNode {
 
 Tensor group_norm(const Tensor& input, int64_t num_groups, const std::optional<Tensor>& weight,
                   const std::optional<Tensor>& bias, double eps) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, input, weight, bias}) {
+    return group_norm(cast(input), num_groups, cast(weight), cast(bias), eps);
+  }
   auto [out, mean, rstd] =
       autograd::raw([&] { return ops::group_norm_forward(input, num_groups, weight, bias, eps); });
   if (auto node = record_norm<GroupNormBackward>(input, weight, bias, out, mean, rstd)) {
@@ -157,6 +164,9 @@ struct RmsNormBackward final : NormNode {
 
 Tensor rms_norm(const Tensor& input, const Shape& normalized_shape,
                 const std::optional<Tensor>& weight, std::optional<double> eps) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, input, weight}) {
+    return rms_norm(cast(input), normalized_shape, cast(weight), eps);
+  }
   auto [out, rstd] =
       autograd::raw([&] { return ops::rms_norm_forward(input, normalized_shape, weight, eps); });
   const Tensor w = weight ? *weight : Tensor();

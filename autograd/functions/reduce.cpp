@@ -7,6 +7,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "autograd/autocast.h"
 #include "autograd/function.h"
 #include "autograd/functions/binary.h"
 #include "autograd/functions/grad_utils.h"
@@ -88,6 +89,7 @@ struct MeanBackward final : ReduceNode {
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
            std::optional<DType> dtype) {
+  dtype = autocast::reduction_dtype(autocast::Rule::fp32_on_cuda, x, dtype);
   Tensor out = autograd::raw([&]() -> Tensor { return ops::sum(x, dims, keepdim, dtype); });
   if (auto node = autograd::record<SumBackward>({x}, {out})) node->r = Reduction(x, dims, keepdim);
   return out;
@@ -128,6 +130,7 @@ struct ProdBackward final : ReduceNode {
 
 Tensor prod(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
             std::optional<DType> dtype) {
+  dtype = autocast::reduction_dtype(autocast::Rule::fp32, x, dtype);
   Tensor out = autograd::raw([&]() -> Tensor { return ops::prod(x, dims, keepdim, dtype); });
   if (auto node = autograd::record<ProdBackward>({x}, {out})) {
     node->r = Reduction(x, dims, keepdim);
@@ -353,6 +356,9 @@ struct NormBackward final : ReduceNode {
 }  // namespace
 
 Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) {
+    return norm(cast(x), p, dims, keepdim);
+  }
   Tensor out = autograd::raw([&]() -> Tensor { return ops::norm(x, p, dims, keepdim); });
   if (auto node = autograd::record<NormBackward>({x}, {out})) {
     node->r = Reduction(x, dims, keepdim);
@@ -380,6 +386,9 @@ struct LogsumexpBackward final : ReduceNode {
 }  // namespace
 
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) {
+    return logsumexp(cast(x), dims, keepdim);
+  }
   Tensor out = autograd::raw([&]() -> Tensor { return ops::logsumexp(x, dims, keepdim); });
   if (auto node = autograd::record<LogsumexpBackward>({x}, {out})) {
     node->r = Reduction(x, dims, keepdim);
@@ -439,16 +448,19 @@ Tensor record_along_dim(const Tensor& x, const Tensor& out, int64_t dim) {
 }  // namespace
 
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
+  dtype = autocast::reduction_dtype(autocast::Rule::fp32_on_cuda, x, dtype);
   Tensor out = autograd::raw([&]() -> Tensor { return ops::cumsum(x, dim, dtype); });
   return record_along_dim<CumsumBackward>(x, out, dim);
 }
 
 Tensor softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
+  dtype = autocast::reduction_dtype(autocast::Rule::fp32_on_cuda, x, dtype);
   Tensor out = autograd::raw([&]() -> Tensor { return ops::softmax(x, dim, dtype); });
   return record_along_dim<SoftmaxBackward>(x, out, dim);
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
+  dtype = autocast::reduction_dtype(autocast::Rule::fp32_on_cuda, x, dtype);
   Tensor out = autograd::raw([&]() -> Tensor { return ops::log_softmax(x, dim, dtype); });
   return record_along_dim<LogSoftmaxBackward>(x, out, dim);
 }

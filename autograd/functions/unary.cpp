@@ -13,6 +13,7 @@
 #include <numbers>
 #include <utility>
 
+#include "autograd/autocast.h"
 #include "autograd/function.h"
 #include "autograd/functions/binary.h"
 #include "autograd/saved_tensor.h"
@@ -151,30 +152,35 @@ struct Log2Grad {
 }  // namespace
 
 Tensor exp(const Tensor& x) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) return exp(cast(x));
   return unary(x, ExpGrad{}, [&] { return ops::exp(x); });
 }
 Tensor& exp_(Tensor& x) {
   return unary_("exp_", x, ExpGrad{}, [&] { ops::exp_(x); });
 }
 Tensor expm1(const Tensor& x) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) return expm1(cast(x));
   return unary(x, Expm1Grad{}, [&] { return ops::expm1(x); });
 }
 Tensor& expm1_(Tensor& x) {
   return unary_("expm1_", x, Expm1Grad{}, [&] { ops::expm1_(x); });
 }
 Tensor log(const Tensor& x) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) return log(cast(x));
   return unary(x, LogGrad{}, [&] { return ops::log(x); });
 }
 Tensor& log_(Tensor& x) {
   return unary_("log_", x, LogGrad{}, [&] { ops::log_(x); });
 }
 Tensor log1p(const Tensor& x) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) return log1p(cast(x));
   return unary(x, Log1pGrad{}, [&] { return ops::log1p(x); });
 }
 Tensor& log1p_(Tensor& x) {
   return unary_("log1p_", x, Log1pGrad{}, [&] { ops::log1p_(x); });
 }
 Tensor log2(const Tensor& x) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) return log2(cast(x));
   return unary(x, Log2Grad{}, [&] { return ops::log2(x); });
 }
 Tensor& log2_(Tensor& x) {
@@ -221,12 +227,14 @@ Tensor& sqrt_(Tensor& x) {
   return unary_("sqrt_", x, SqrtGrad{}, [&] { ops::sqrt_(x); });
 }
 Tensor rsqrt(const Tensor& x) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) return rsqrt(cast(x));
   return unary(x, RsqrtGrad{}, [&] { return ops::rsqrt(x); });
 }
 Tensor& rsqrt_(Tensor& x) {
   return unary_("rsqrt_", x, RsqrtGrad{}, [&] { ops::rsqrt_(x); });
 }
 Tensor reciprocal(const Tensor& x) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) return reciprocal(cast(x));
   return unary(x, ReciprocalGrad{}, [&] { return ops::reciprocal(x); });
 }
 Tensor& reciprocal_(Tensor& x) {
@@ -462,6 +470,9 @@ Tensor& silu_(Tensor& x) {
   return unary_("silu_", x, SiluGrad{}, [&] { ops::silu_(x); });
 }
 Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) {
+    return softplus(cast(x), beta, threshold);
+  }
   return unary(x, SoftplusGrad{.beta = beta, .threshold = threshold},
                [&] { return ops::softplus(x, beta, threshold); });
 }
@@ -571,10 +582,14 @@ struct PowScalarBaseGrad {
 }  // namespace
 
 Tensor pow(const Tensor& x, const Scalar& exponent) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, x}) return pow(cast(x), exponent);
   return unary(x, PowScalarExponentGrad{.exponent = exponent},
                [&] { return ops::pow(x, exponent); });
 }
 Tensor pow(const Scalar& base, const Tensor& exponent) {
+  if (const autocast::Cast cast{autocast::Rule::fp32_on_cuda, exponent}) {
+    return pow(base, cast(exponent));
+  }
   return unary(exponent, PowScalarBaseGrad{.base = base.to_double()},
                [&] { return ops::pow(base, exponent); });
 }

@@ -1,7 +1,9 @@
 #include "engine/optim/amp_optim_wrapper.h"
 
 #include <cmath>
+#include <memory>
 
+#include "autograd/autocast.h"
 #include "autograd/grad_mode.h"
 #include "tensor/error.h"
 
@@ -144,6 +146,23 @@ void AmpOptimWrapper::step() {
   }
   loss_scaler_.step(optimizer());
   loss_scaler_.update(scale_update_param_);
+}
+
+DType AmpOptimWrapper::autocast_dtype(DeviceType device) const {
+  return device == DeviceType::cuda ? cast_dtype_ : DType::bf16;
+}
+
+OptimContext AmpOptimWrapper::optim_context(nn::Module& model) {
+  const std::vector<Tensor> params = model.parameters();
+  const DeviceType device = params.empty() ? DeviceType::cpu : params.front().device().type;
+  // Shared pointers: OptimContext keeps a copyable callback. Autocast ends before the base
+  // context, in the reverse order of entering.
+  auto base = std::make_shared<OptimContext>(OptimWrapper::optim_context(model));
+  auto autocast = std::make_shared<AutocastGuard>(device, autocast_dtype(device));
+  return OptimContext([base, autocast]() mutable {
+    autocast.reset();
+    base.reset();
+  });
 }
 
 OptimWrapperState AmpOptimWrapper::state_dict() const {

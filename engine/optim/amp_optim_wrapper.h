@@ -1,9 +1,13 @@
 // AmpOptimWrapper, as MMEngine's (amp_optimizer_wrapper.py), with a loss scaler that behaves as
 // torch.cuda.amp.GradScaler and works on tensors of any device.
 //
-// anvil has no autocast yet (nothing casts the inputs of convolutions and matmuls during the
-// forward pass), so optim_context() only enters the accumulation context of OptimWrapper; the
-// scaling, unscaling, overflow skipping and scale updates are complete.
+// optim_context() runs the forward pass under autocast (autograd/autocast.h) on the model's
+// device: convolutions and matmuls in the lower precision dtype, losses in f32, parameters and
+// their gradients staying f32. On CUDA the dtype is the one asked for. On the CPU it is always
+// bf16, as torch's CPU autocast (bf16 only before PyTorch 2.2) under MMEngine's autocast: anvil's
+// CPU kernels have native bf16 convolutions and GEMMs (oneDNN, on CPUs with AVX512-BF16) but
+// compute f16 by converting to f32, so f16 would only cost time and range there. The loss scaler
+// follows the dtype asked for ("float16": dynamic scaling, which is then harmless on the CPU).
 #pragma once
 
 #include <variant>
@@ -79,12 +83,19 @@ class AmpOptimWrapper : public OptimWrapper {
   void backward(const Tensor& loss) override;
   // Unscale before clipping, step unless overflowed, update the scale.
   void step() override;
+  // The base context, then autocast on the model's device (that of its first parameter; the CPU
+  // for a model without parameters) in autocast_dtype() for that device type.
+  OptimContext optim_context(nn::Module& model) override;
 
   OptimWrapperState state_dict() const override;
   void load_state_dict(const OptimWrapperState& state) override;
 
   GradScaler& loss_scaler() { return loss_scaler_; }
+  // The dtype asked for (f16 for "float16", bf16 for "bfloat16").
   DType cast_dtype() const { return cast_dtype_; }
+  // The dtype the forward pass autocasts to on a device type: cast_dtype() on CUDA, bf16 on the
+  // CPU.
+  DType autocast_dtype(DeviceType device) const;
 
  private:
   GradScaler loss_scaler_;

@@ -1,8 +1,10 @@
 // CPU convolutions. f32 runs on oneDNN's convolution primitives (forward, backward-data,
-// backward-weights): each problem (shapes, geometry, thread count) gets a plan once — the
+// backward-weights): each problem (shapes, geometry, dtype, thread count) gets a plan once — the
 // primitive, with the memory layouts oneDNN prefers, and the reorders between those and the
 // user's plain NCHW / OIHW tensors — and a weight's reordered copy is kept until the weight
-// changes (its storage's version moves), so inference does not redo it per call. f16 and bf16
+// changes (its storage's version moves), so inference does not redo it per call. bf16 runs on the
+// same plans in bf16 where the CPU has AVX512-BF16 (oneDNN's jit_bf16 kernels accumulate in f32;
+// 2-3x faster than f32 on a Zen 4 core for ResNet's 3x3 convolutions); f16, and bf16 elsewhere,
 // convert to f32 and back (rounding once). f64 and integer types run im2col + GEMM in double or
 // int64 (Eigen), one sample at a time, samples in parallel.
 #include <oneapi/dnnl/dnnl.hpp>
@@ -235,7 +237,7 @@ void backward_weight_gemm(const Tensor& grad_weight, const Tensor& grad_bias,
   }
 }
 
-// ---- oneDNN (f32) -----------------------------------------------------------------------------
+// ---- oneDNN (f32, bf16) ------------------------------------------------------------------------
 
 using dnnl::memory;
 using Tag = memory::format_tag;
@@ -252,6 +254,7 @@ enum class Pass : uint8_t { forward, backward_data, backward_weights };
 struct PlanKey {
   Pass pass;
   bool bias;
+  DType dtype;  // of every operand: f32, or bf16 where runs_native()
   int threads;
   std::array<int64_t, 4> input, weight, output;  // [N,C,H,W], [O,C/g,kH,kW], [N,O,Ho,Wo]
   Conv2dParams p;
@@ -260,7 +263,8 @@ struct PlanKey {
 
 struct PlanKeyHash {
   size_t operator()(const PlanKey& k) const {
-    size_t h = static_cast<size_t>(k.pass) * 31 + k.bias * 7 + static_cast<size_t>(k.threads);
+    size_t h = static_cast<size_t>(k.pass) * 31 + k.bias * 7 + static_cast<size_t>(k.threads) +
+               static_cast<size_t>(k.dtype) * 131;
     auto mix = [&h](int64_t v) { h = h * 1000003u ^ static_cast<size_t>(v); };
     for (const auto* a : {&k.input, &k.weight, &k.output})
       for (int64_t v : *a) mix(v);
@@ -315,11 +319,10 @@ memory::dims dims(const std::array<int64_t, 4>& a) {
 }
 
 // The weight as oneDNN sees it: [G, O/G, C/G, kH, kW] when grouped.
-memory::desc weight_desc(const std::array<int64_t, 4>& w, int64_t groups, bool plain) {
-  const auto f32 = memory::data_type::f32;
-  if (groups == 1) return memory::desc(dims(w), f32, plain ? Tag::oihw : Tag::any);
-  return memory::desc({groups, w[0] / groups, w[1], w[2], w[3]}, f32,
-                      plain ? Tag::goihw : Tag::any);
+memory::desc weight_desc(const std::array<int64_t, 4>& w, int64_t groups, memory::data_type dt,
+                         bool plain) {
+  if (groups == 1) return memory::desc(dims(w), dt, plain ? Tag::oihw : Tag::any);
+  return memory::desc({groups, w[0] / groups, w[1], w[2], w[3]}, dt, plain ? Tag::goihw : Tag::any);
 }
 
 PlanArg plan_arg(int id, bool output, const memory::desc& plain, const memory::desc& inner,
@@ -349,7 +352,13 @@ bool pointwise(const PlanKey& k) {
          k.p.pad_end == Int2{0, 0};
 }
 
+//
+// bf16 (oneDNN's plain bf16 path is an im2col GEMM, x64:gemm:jit) keeps only the first layer's
+// backward-data plain (3x3 3->64 at 32x32, batch 32: 7.8 ms plain vs 19.2 blocked); elsewhere
+// the blocked jit_bf16 kernels win, by 1.8x (1x1 64->128 stride 2 at 32x32, forward) to 3.5x
+// (backward-weights of 3x3 512->512 at 4x4), primitive times on one Zen 4 core.
 bool plain_activations(const PlanKey& k) {
+  if (k.dtype == DType::bf16) return k.pass == Pass::backward_data && k.input[1] < 8;
   if (pointwise(k)) return true;
   if (k.pass == Pass::backward_data) return k.input[1] < 8;
   if (k.pass == Pass::backward_weights) return k.output[2] * k.output[3] <= 49;
@@ -357,21 +366,21 @@ bool plain_activations(const PlanKey& k) {
 }
 
 std::unique_ptr<Plan> make_plan(const PlanKey& k) {
-  const auto f32 = memory::data_type::f32;
+  const auto dt = k.dtype == DType::bf16 ? memory::data_type::bf16 : memory::data_type::f32;
   const memory::dims strides{k.p.stride[0], k.p.stride[1]};
   const memory::dims dilates{k.p.dilation[0] - 1, k.p.dilation[1] - 1};
   const memory::dims pad_l{k.p.pad_begin[0], k.p.pad_begin[1]};
   const memory::dims pad_r{k.p.pad_end[0], k.p.pad_end[1]};
-  const memory::desc src_plain(dims(k.input), f32, Tag::nchw);
-  const memory::desc dst_plain(dims(k.output), f32, Tag::nchw);
-  const memory::desc wei_plain = weight_desc(k.weight, k.p.groups, true);
-  const memory::desc bias_plain({k.weight[0]}, f32, Tag::x);
+  const memory::desc src_plain(dims(k.input), dt, Tag::nchw);
+  const memory::desc dst_plain(dims(k.output), dt, Tag::nchw);
+  const memory::desc wei_plain = weight_desc(k.weight, k.p.groups, dt, true);
+  const memory::desc bias_plain({k.weight[0]}, dt, Tag::x);
   const bool plain = plain_activations(k);
-  const memory::desc src_any(dims(k.input), f32, plain ? Tag::nchw : Tag::any);
-  const memory::desc dst_any(dims(k.output), f32, plain ? Tag::nchw : Tag::any);
-  const memory::desc wei_any = weight_desc(k.weight, k.p.groups, false);
+  const memory::desc src_any(dims(k.input), dt, plain ? Tag::nchw : Tag::any);
+  const memory::desc dst_any(dims(k.output), dt, plain ? Tag::nchw : Tag::any);
+  const memory::desc wei_any = weight_desc(k.weight, k.p.groups, dt, false);
   const memory::desc no_bias;
-  const memory::desc bias_any = k.bias ? memory::desc({k.weight[0]}, f32, Tag::any) : no_bias;
+  const memory::desc bias_any = k.bias ? memory::desc({k.weight[0]}, dt, Tag::any) : no_bias;
 
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -508,7 +517,8 @@ std::array<int64_t, 4> shape4(const Tensor& t) {
 
 PlanKey plan_key(Pass pass, bool bias, const Tensor& input, const Tensor& weight,
                  const Tensor& output, const Conv2dParams& p) {
-  return {pass, bias, num_threads(), shape4(input), shape4(weight), shape4(output), p};
+  return {pass,          bias,           input.dtype(),  num_threads(),
+          shape4(input), shape4(weight), shape4(output), p};
 }
 
 // ---- batch-folded im2col GEMM (f32, small outputs)
@@ -525,6 +535,8 @@ PlanKey plan_key(Pass pass, bool bias, const Tensor& input, const Tensor& weight
 //   - for larger kernels only in backward-weights while N * positions <= 128 (3x3 512->512 at 1x1:
 //     16.6 -> 1.9 ms at batch 32, 88.6 -> 6.5 ms at batch 128);
 // elsewhere oneDNN wins (at 8x8 outputs by 2-5x), its blocked direct kernels most of all.
+// The folded GEMMs are f32 code: a bf16 problem they would take runs them converted to f32 (see
+// runs_native).
 bool batch_folded(const PlanKey& k) {
   const int64_t positions = k.output[2] * k.output[3];
   if (pointwise(k)) return positions <= 4;
@@ -658,8 +670,9 @@ void backward_weight_folded(const Tensor& grad_weight, const Tensor& grad_bias,
   }
 }
 
-void forward_f32(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                 const Conv2dParams& p) {
+// The three passes on oneDNN, for f32 and natively run bf16 (see runs_native).
+void forward_dnnl(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                  const Conv2dParams& p) {
   const PlanKey key = plan_key(Pass::forward, bias.defined(), input, weight, out, p);
   if (batch_folded(key)) return forward_folded(out, input, weight, bias, p);
   std::vector<Tensor> t{input.contiguous(), weight.contiguous()};
@@ -668,15 +681,15 @@ void forward_f32(const Tensor& out, const Tensor& input, const Tensor& weight, c
   run_plan(key, t);
 }
 
-void backward_input_f32(const Tensor& grad_input, const Tensor& grad_output, const Tensor& weight,
-                        const Conv2dParams& p) {
+void backward_input_dnnl(const Tensor& grad_input, const Tensor& grad_output, const Tensor& weight,
+                         const Conv2dParams& p) {
   const PlanKey key = plan_key(Pass::backward_data, false, grad_input, weight, grad_output, p);
   if (batch_folded(key)) return backward_input_folded(grad_input, grad_output, weight, p);
   run_plan(key, {grad_output.contiguous(), weight.contiguous(), grad_input});
 }
 
-void backward_weight_f32(const Tensor& grad_weight, const Tensor& grad_bias,
-                         const Tensor& grad_output, const Tensor& input, const Conv2dParams& p) {
+void backward_weight_dnnl(const Tensor& grad_weight, const Tensor& grad_bias,
+                          const Tensor& grad_output, const Tensor& input, const Conv2dParams& p) {
   const PlanKey key =
       plan_key(Pass::backward_weights, grad_bias.defined(), input, grad_weight, grad_output, p);
   if (batch_folded(key))
@@ -688,6 +701,22 @@ void backward_weight_f32(const Tensor& grad_weight, const Tensor& grad_bias,
 
 // ---- dispatch -----------------------------------------------------------------------------------
 
+// Whether oneDNN runs this dtype itself: f32, and bf16 on CPUs with AVX512-BF16 (or AMX); without
+// them oneDNN would emulate bf16, slower than converting to f32.
+bool dnnl_native(DType dtype) {
+  static const bool bf16 = (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) &
+                            dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+  return dtype == DType::f32 || (dtype == DType::bf16 && bf16);
+}
+
+// Whether a pass runs in its own dtype on oneDNN (f32 always). A bf16 problem that the f32 path
+// would batch-fold runs converted to f32 instead: at 1x1 and 2x2 outputs the folded f32 GEMM,
+// conversions included, beats oneDNN's bf16 backward-weights (one Zen 4 core, batch 32: 3x3
+// 512->512 at 1x1 1.9 ms against 3.8, 3x3 256->512 stride 2 from 2x2 1.0 against 2.7).
+bool runs_native(const PlanKey& key) {
+  return dnnl_native(key.dtype) && (key.dtype == DType::f32 || !batch_folded(key));
+}
+
 Tensor as_f32(const Tensor& t) {
   return t.defined() ? t.to(DType::f32) : t;
 }
@@ -695,16 +724,25 @@ Tensor f32_like(const Tensor& t) {
   return t.defined() ? empty(t.shape(), DType::f32) : t;
 }
 
+// Reduced floating types that do not run natively: in f32, rounded once at the end. (f32 always
+// runs natively.)
+template <class T>
+constexpr bool converted_v = std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>;
+// f64 and integers (f32 always runs natively).
+template <class T>
+constexpr bool gemm_v = !converted_v<T> && !std::is_same_v<T, float> && !std::is_same_v<T, bool>;
+
 void conv2d_kernel(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
                    const Conv2dParams& p) {
+  if (runs_native(plan_key(Pass::forward, bias.defined(), input, weight, out, p))) {
+    return forward_dnnl(out, input, weight, bias, p);
+  }
   visit_dtype(out.dtype(), [&]<class T>() {
-    if constexpr (std::is_same_v<T, float>) {
-      forward_f32(out, input, weight, bias, p);
-    } else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+    if constexpr (converted_v<T>) {
       Tensor o = f32_like(out);
-      forward_f32(o, as_f32(input), as_f32(weight), as_f32(bias), p);
+      forward_dnnl(o, as_f32(input), as_f32(weight), as_f32(bias), p);
       Tensor(out).copy_(o);
-    } else if constexpr (!std::is_same_v<T, bool>) {
+    } else if constexpr (gemm_v<T>) {
       forward_gemm<T>(out, input, weight, bias, p);
     }
   });
@@ -712,14 +750,15 @@ void conv2d_kernel(const Tensor& out, const Tensor& input, const Tensor& weight,
 
 void backward_input_kernel(const Tensor& grad_input, const Tensor& grad_output,
                            const Tensor& weight, const Conv2dParams& p) {
+  if (runs_native(plan_key(Pass::backward_data, false, grad_input, weight, grad_output, p))) {
+    return backward_input_dnnl(grad_input, grad_output, weight, p);
+  }
   visit_dtype(grad_input.dtype(), [&]<class T>() {
-    if constexpr (std::is_same_v<T, float>) {
-      backward_input_f32(grad_input, grad_output, weight, p);
-    } else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+    if constexpr (converted_v<T>) {
       Tensor gi = f32_like(grad_input);
-      backward_input_f32(gi, as_f32(grad_output), as_f32(weight), p);
+      backward_input_dnnl(gi, as_f32(grad_output), as_f32(weight), p);
       Tensor(grad_input).copy_(gi);
-    } else if constexpr (!std::is_same_v<T, bool>) {
+    } else if constexpr (gemm_v<T>) {
       backward_input_gemm<T>(grad_input, grad_output, weight, p);
     }
   });
@@ -727,15 +766,17 @@ void backward_input_kernel(const Tensor& grad_input, const Tensor& grad_output,
 
 void backward_weight_kernel(const Tensor& grad_weight, const Tensor& grad_bias,
                             const Tensor& grad_output, const Tensor& input, const Conv2dParams& p) {
+  if (runs_native(plan_key(Pass::backward_weights, grad_bias.defined(), input, grad_weight,
+                           grad_output, p))) {
+    return backward_weight_dnnl(grad_weight, grad_bias, grad_output, input, p);
+  }
   visit_dtype(grad_weight.dtype(), [&]<class T>() {
-    if constexpr (std::is_same_v<T, float>) {
-      backward_weight_f32(grad_weight, grad_bias, grad_output, input, p);
-    } else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+    if constexpr (converted_v<T>) {
       Tensor gw = f32_like(grad_weight), gb = f32_like(grad_bias);
-      backward_weight_f32(gw, gb, as_f32(grad_output), as_f32(input), p);
+      backward_weight_dnnl(gw, gb, as_f32(grad_output), as_f32(input), p);
       Tensor(grad_weight).copy_(gw);
       if (grad_bias.defined()) Tensor(grad_bias).copy_(gb);
-    } else if constexpr (!std::is_same_v<T, bool>) {
+    } else if constexpr (gemm_v<T>) {
       backward_weight_gemm<T>(grad_weight, grad_bias, grad_output, input, p);
     }
   });

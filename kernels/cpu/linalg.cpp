@@ -1,14 +1,16 @@
 // CPU GEMM: f32 through oneDNN's sgemm (JIT-compiled AVX-512, OpenMP threads) or Eigen for tiny
-// products, f64 through Eigen, f16/bf16 as f32 blocks rounded once at the end, integers and
-// bool through plain loops. Operands are read in place when a BLAS can address them (one
+// products, f64 through Eigen, bf16 through oneDNN's bf16 matmul where the CPU has AVX512-BF16,
+// f16 (and bf16 elsewhere) as f32 blocks rounded once at the end, integers and bool through plain
+// loops. Operands are read in place when a BLAS can address them (one
 // stride 1, the other at least the row length) and packed otherwise.
-#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 // GCC 12 flags Eigen's AVX-512 packet code (_mm512_undefined_*) as maybe-uninitialized: a false
 // positive inside Eigen that would otherwise drown this file's warnings.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <Eigen/Core>
 #include <atomic>
+#include <string_view>
 #include <vector>
 
 #include "kernels/cpu/parallel.h"
@@ -153,9 +155,65 @@ bool gemm_2d(Mat<T> c, Mat<const T> a, Mat<const T> b, T alpha, T beta) {
   return blas_gemm(c, a, b, alpha, beta);
 }
 
+// bf16 on CPUs with AVX512-BF16 (or AMX): oneDNN's matmul primitive reads the operands in place,
+// accumulates in f32 and rounds each output once, at about twice sgemm's speed (one Zen 4 core:
+// 256x1024x1024 in 11 ms against 27, 4096x768x768 in 101 against 198). oneDNN caches the
+// primitive per shape; making its descriptor costs a few microseconds per call. False (the f32
+// path runs instead) elsewhere, where oneDNN would emulate bf16, and for layouts it would run
+// with its reference code.
+bool dnnl_bf16_gemm(Mat<BFloat16> c, Mat<const BFloat16> a, Mat<const BFloat16> b, float alpha,
+                    float beta) {
+  static const bool supported = (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) &
+                                 dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+  const BlasView vc = blas_view(c);
+  if (!supported || a.cols == 0 || !vc.ok) return false;
+  if (vc.trans == 'T') return dnnl_bf16_gemm(c.t(), b.t(), a.t(), alpha, beta);  // c^T = b^T a^T
+  std::vector<BFloat16> pa, pb;
+  if (!blas_view(a).ok) {
+    pa = packed<BFloat16>(a);
+    a = dense<const BFloat16>(pa.data(), a.rows, a.cols);
+  }
+  if (!blas_view(b).ok) {
+    pb = packed<BFloat16>(b);
+    b = dense<const BFloat16>(pb.data(), b.rows, b.cols);
+  }
+  using dnnl::memory;
+  auto desc = [](const auto& m) {
+    const BlasView v = blas_view(m);
+    return memory::desc({m.rows, m.cols}, memory::data_type::bf16,
+                        v.trans == 'N' ? memory::dims{v.ld, 1} : memory::dims{1, v.ld});
+  };
+  // Called from parallel loops over batches: a oneDNN error becomes `false`, never a throw.
+  try {
+    static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    thread_local dnnl::stream stream(engine);
+    const memory::desc ad = desc(a), bd = desc(b), cd = desc(c);
+    dnnl::primitive_attr attr;
+    if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
+    if (beta != 0.0f) {
+      dnnl::post_ops sum;
+      sum.append_sum(beta);
+      attr.set_post_ops(sum);
+    }
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, engine);
+    if (std::string_view(pd.impl_info_str()).starts_with("ref")) return false;
+    dnnl::matmul(pd).execute(stream,
+                             {{DNNL_ARG_SRC, memory(ad, engine, const_cast<BFloat16*>(a.data))},
+                              {DNNL_ARG_WEIGHTS, memory(bd, engine, const_cast<BFloat16*>(b.data))},
+                              {DNNL_ARG_DST, memory(cd, engine, c.data)}});
+    stream.wait();
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
 // f16 and bf16: the product runs in f32 and each output is rounded once.
 template <class T>
 bool gemm_2d_reduced(Mat<T> c, Mat<const T> a, Mat<const T> b, float alpha, float beta) {
+  if constexpr (std::is_same_v<T, BFloat16>) {
+    if (dnnl_bf16_gemm(c, a, b, alpha, beta)) return true;
+  }
   std::vector<float> fa = packed<float>(a), fb = packed<float>(b);
   std::vector<float> fc =
       beta == 0.0f ? std::vector<float>(c.rows * c.cols) : packed<float>(Mat<const T>(c));

@@ -1,6 +1,7 @@
 // OptimWrapper, AmpOptimWrapper, OptimWrapperDict and the default constructor: accumulation
 // against a big-batch step, MMEngine's last-group rule, clipping against hand-computed values,
-// the loss scaler with injected overflows, paramwise groups, state dicts.
+// the loss scaler with injected overflows, autocast in optim_context (bf16 training, an f16
+// overflow skipped), paramwise groups, state dicts.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +9,8 @@
 #include "anvil.h"
 #include "common/op_test.h"
 #include "engine/optim/default_constructor.h"
+#include "nn/modules/activation.h"
+#include "nn/modules/container.h"
 #include "nn/modules/conv.h"
 #include "nn/modules/linear.h"
 #include "nn/modules/normalization.h"
@@ -257,6 +260,94 @@ TEST(AmpOptimWrapper, Bfloat16DoesNotScale) {
   amp.update_params((w * x).sum());
   EXPECT_EQ(w.to_vector<float>(), (std::vector<float>{-3, -4}));
   EXPECT_TRUE(amp.state_dict().loss_scaler->empty());
+}
+
+// A tiny conv + MLP classifier on 3x8x8 images, 5 classes.
+std::shared_ptr<nn::Sequential> conv_mlp() {
+  manual_seed(7);
+  return std::make_shared<nn::Sequential>(std::vector<nn::ModulePtr>{
+      std::make_shared<nn::Conv2d>(3, 4, 3, nn::Conv2dOptions{.stride = 2, .padding = 1}),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(64, 16), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(16, 5)});
+}
+
+struct Batch {
+  Tensor x = testing::random_tensor({8, 3, 8, 8}, DType::f32, -1, 1, 99);
+  Tensor y = tensor<int64_t>({0, 1, 2, 3, 4, 0, 1, 2});
+};
+
+TEST(AmpOptimWrapper, OptimContextAutocastsTheForwardPass) {
+  auto model = conv_mlp();
+  const Batch b;
+  AmpOptimWrapper amp(sgd_over(model->parameters()), {.dtype = "bfloat16"});
+  EXPECT_EQ(amp.autocast_dtype(DeviceType::cpu), DType::bf16);
+  Tensor logits, loss;
+  {
+    const OptimContext context = amp.optim_context(*model);
+    EXPECT_TRUE(AutocastMode::is_enabled(DeviceType::cpu));
+    EXPECT_FALSE(AutocastMode::is_enabled(DeviceType::cuda));
+    logits = model->forward(b.x);
+    loss = cross_entropy(logits, b.y);
+  }
+  EXPECT_FALSE(AutocastMode::is_enabled(DeviceType::cpu));
+  EXPECT_EQ(logits.dtype(), DType::bf16);
+  EXPECT_EQ(loss.dtype(), DType::f32);
+  EXPECT_EQ(model->forward(b.x).dtype(), DType::f32);
+  // float16 autocasts to bf16 on the CPU (and to f16 on CUDA).
+  AmpOptimWrapper fp16(sgd_over(model->parameters()));
+  EXPECT_EQ(fp16.autocast_dtype(DeviceType::cpu), DType::bf16);
+  EXPECT_EQ(fp16.autocast_dtype(DeviceType::cuda), DType::f16);
+  {
+    const OptimContext context = fp16.optim_context(*model);
+    EXPECT_EQ(AutocastMode::dtype(DeviceType::cpu), DType::bf16);
+  }
+}
+
+TEST(AmpOptimWrapper, Bfloat16TrainingLowersTheLoss) {
+  auto model = conv_mlp();
+  const Batch b;
+  AmpOptimWrapper amp(sgd_over(model->parameters(), 0.2, 0.9), {.dtype = "bfloat16"});
+  std::vector<double> losses;
+  for (int step = 0; step < 20; ++step) {
+    Tensor loss;
+    {
+      const OptimContext context = amp.optim_context(*model);
+      loss = cross_entropy(model->forward(b.x), b.y);
+    }
+    losses.push_back(loss.item<double>());
+    amp.update_params(loss);
+  }
+  for (const Tensor& p : model->parameters()) EXPECT_EQ(p.dtype(), DType::f32);
+  EXPECT_LT(losses.back(), 0.5 * losses.front()) << losses.front() << " -> " << losses.back();
+}
+
+TEST(AmpOptimWrapper, Float16OverflowSkipsTheStepUnderAutocast) {
+  auto model = conv_mlp();
+  const Batch b;
+  // 2^20: the loss gradient reaching the last linear layer exceeds f16's range (65504).
+  AmpOptimWrapper amp(sgd_over(model->parameters(), 0.1),
+                      {.loss_scale = GradScalerOptions{.init_scale = 1 << 20}});
+  auto step = [&](std::optional<DType> dtype) {
+    Tensor loss;
+    {
+      const OptimContext context = amp.optim_context(*model);
+      // What the wrapper enters on CUDA; the CPU's own autocast is bf16.
+      std::optional<AutocastGuard> f16;
+      if (dtype) f16.emplace(DeviceType::cpu, *dtype);
+      loss = cross_entropy(model->forward(b.x), b.y);
+    }
+    amp.update_params(loss);
+  };
+  const Tensor w = model->parameters().back();
+  const std::vector<float> before = w.to_vector<float>();
+  step(DType::f16);
+  EXPECT_DOUBLE_EQ(amp.loss_scaler().get_scale(), 1 << 19);  // backed off
+  EXPECT_EQ(w.to_vector<float>(), before);                   // skipped
+  // bf16 has f32's range: the same scale steps.
+  step(std::nullopt);
+  EXPECT_DOUBLE_EQ(amp.loss_scaler().get_scale(), 1 << 19);
+  EXPECT_NE(w.to_vector<float>(), before);
 }
 
 TEST(OptimWrapperDict, PerWrapper) {

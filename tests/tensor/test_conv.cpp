@@ -43,8 +43,9 @@ const std::vector<OpId> kForward{OpId::conv2d};
 const std::vector<OpId> kBackwardInput{OpId::conv2d_backward_input};
 const std::vector<OpId> kBackwardWeight{OpId::conv2d_backward_weight};
 
-// Large problems run on the threaded, blocked f32 path; the other dtypes add nothing there.
-const DTypeSet kLarge{DType::f32, DType::f64};
+// Large problems run on the threaded, blocked oneDNN path (f32, and bf16 on CPUs with
+// AVX512-BF16); the other dtypes add nothing there.
+const DTypeSet kLarge{DType::f32, DType::f64, DType::bf16};
 
 OpInfo conv2d_case(std::string name, Conv2dOptions o, std::vector<Spec> specs,
                    DTypeSet dtypes = kNumericTypes) {

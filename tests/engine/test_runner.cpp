@@ -334,6 +334,37 @@ layers = [{type = "Conv2d", in_channels = 1, out_channels = 4, kernel_size = 3, 
                {"activation_checkpointing", "'backbone.0' is a Conv2d", "Sequential"});
 }
 
+// optim_wrapper as one table per submodule (MMEngine's multi-optimizer form) builds an
+// OptimWrapperDict over each submodule, with param_scheduler lists by wrapper name; a model
+// without a train_step for several wrappers says so.
+TEST(Runner, SeveralOptimizerWrappersFromConfig) {
+  const fs::path dir = fresh_dir("wrapper_dict");
+  std::string text = toy_config_text(dir, "{by_epoch = true, max_epochs = 1}");
+  text = text.substr(0, text.find("[optim_wrapper]")) + R"(
+[optim_wrapper.backbone]
+optimizer = {type = "Adam", lr = 0.01}
+clip_grad = {max_norm = 1.0}
+)";
+  Config cfg = write_config(dir, text);
+  cfg.set("param_scheduler",
+          Config::from_string("backbone = [{type = \"LinearLR\", start_factor = 0.5, end = 2}]",
+                              "schedulers.toml"));
+  auto runner = Runner::from_cfg(cfg);
+  expect_error([&] { runner->train(); },
+               {"ImageClassifier::train_step", "several optimizer wrappers (backbone)",
+                "train_step(Batch, OptimWrapperDict&)"});
+  ASSERT_NE(runner->optim_wrapper_dict(), nullptr);
+  EXPECT_EQ(runner->optim_wrapper_dict()->keys(), std::vector<std::string>{"backbone"});
+  ASSERT_EQ(runner->param_schedulers().size(), 1u);
+  EXPECT_EQ(runner->get_lr().at("backbone.lr"), std::vector<double>{0.005});
+
+  Config typo = write_config(dir, text);
+  typo.merge_from_options({"optim_wrapper.backbone_typo.optimizer.type=SGD",
+                           "optim_wrapper.backbone_typo.optimizer.lr=0.1"});
+  expect_error([&] { Runner::from_cfg(typo); },
+               {"optim_wrapper.backbone_typo", "names no submodule"});
+}
+
 TEST(Runner, ConfigErrorsNameTheKeyAndPlace) {
   const fs::path dir = fresh_dir("errors");
   expect_error(

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -171,6 +173,24 @@ void remove_tree(const fs::path& p) {
   fs::remove_all(p, ec);
 }
 
+// A fresh hidden sibling of `target` for it to be written in or moved to before deletion,
+// ".<name>.tmp-<pid>-<n>"; those of a killed process are swept by sweep_temporaries.
+fs::path temporary_sibling(const fs::path& target) {
+  static std::atomic<uint64_t> counter{std::random_device{}()};
+  return target.parent_path() /
+         fmt::format(".{}.tmp-{}-{}", target.filename().string(), getpid(), counter++);
+}
+
+// Removes the temporary siblings of `target` left by a process killed while saving or deleting
+// it.
+void sweep_temporaries(const fs::path& target) {
+  const std::string stale = "." + target.filename().string() + ".tmp-";
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  for (const auto& entry : fs::directory_iterator(parent)) {
+    if (entry.path().filename().string().starts_with(stale)) remove_tree(entry.path());
+  }
+}
+
 // Publishes the complete directory `tmp` as `target`: atomically exchanged with an existing
 // target when the file system supports it (then the old one is at `tmp` and deleted), else the
 // old one is moved aside first. Returns the path to delete afterwards (empty for none).
@@ -219,13 +239,8 @@ void save_checkpoint(const fs::path& dir, const Checkpoint& checkpoint) {
     if (fs::exists(target) && !is_checkpoint_dir(target)) {
       throw IOError(fmt::format("{}: it exists and is not a checkpoint; not replacing it", op));
     }
-    // Left over by a process killed while saving this checkpoint.
-    const std::string stale = "." + name + ".tmp-";
-    for (const auto& entry : fs::directory_iterator(parent)) {
-      if (entry.path().filename().string().starts_with(stale)) remove_tree(entry.path());
-    }
-    static std::atomic<uint64_t> counter{std::random_device{}()};
-    tmp = parent / fmt::format(".{}.tmp-{}-{}", name, getpid(), counter++);
+    sweep_temporaries(parent / name);
+    tmp = temporary_sibling(parent / name);
     fs::create_directory(tmp);
 
     Json files = Json::object();
@@ -559,7 +574,16 @@ void remove_checkpoint(const fs::path& dir) {
     throw IOError(fmt::format(
         "remove_checkpoint: '{}' is not a checkpoint directory; not deleting it", p.string()));
   }
-  fs::remove_all(p, ec);
+  // Moved out of the way first: a process killed while deleting never leaves a partly deleted
+  // directory under a checkpoint's name, only a hidden temporary that the next save or removal
+  // of that name sweeps.
+  sweep_temporaries(p);
+  const fs::path doomed = temporary_sibling(p);
+  if (::rename(p.c_str(), doomed.c_str()) != 0) {
+    throw IOError(fmt::format("remove_checkpoint '{}': rename to '{}': {}", p.string(),
+                              doomed.string(), std::strerror(errno)));
+  }
+  fs::remove_all(doomed, ec);
   if (ec) throw IOError(fmt::format("remove_checkpoint '{}': {}", p.string(), ec.message()));
 }
 

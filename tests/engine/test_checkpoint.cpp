@@ -469,6 +469,16 @@ TEST(CheckpointFiles, NamesKeepLastAndBest) {
   testing::expect_error([&] { remove_checkpoint(work / "notes"); },
                         {"not a checkpoint directory", "not deleting it"});
   EXPECT_TRUE(fs::exists(work / "notes"));
+
+  // A removal is a rename out of the way, then a deletion: what a process killed while deleting
+  // leaves is a hidden temporary, swept by the next removal or save of that name.
+  fs::create_directories(work / ".epoch_3.ckpt.tmp-1-2" / "half");
+  remove_checkpoint(work / "epoch_3.ckpt");
+  for (const auto& entry : fs::directory_iterator(work)) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".epoch_3.ckpt"))
+        << entry.path().string();
+  }
+  EXPECT_FALSE(fs::exists(work / "epoch_3.ckpt"));
 }
 
 }  // namespace

@@ -103,8 +103,6 @@ class EvalLoop final : public BaseLoop {
   void run() override;
   // The metrics of the last run.
   const Scalars& metrics() const { return metrics_; }
-  Evaluator& evaluator() const { return *evaluator_; }
-  const std::string& mode() const { return mode_; }
 
  private:
   std::shared_ptr<Evaluator> evaluator_;

@@ -145,7 +145,6 @@ class Runner {
 
   // ---- state hooks read (MMEngine's runner properties)
   BaseModel& model() { return *model_; }
-  std::shared_ptr<BaseModel> model_ptr() const { return model_; }
   // The single optimizer wrapper; an error when there is none or several.
   OptimWrapper& optim_wrapper();
   OptimWrapperDict* optim_wrapper_dict() { return optim_wrappers_.get(); }

@@ -49,7 +49,7 @@ options:
                         (WORK_DIR/last_checkpoint); weights, optimizer, schedulers, counters,
                         logs and random state all continue
   --amp                 mixed precision: optim_wrapper.type = "AmpOptimWrapper" with a dynamic
-                        loss scale (float16 on a GPU, bfloat16 on the CPU)
+                        loss scale (autocast in float16 on a GPU, bfloat16 on the CPU)
   --cfg-options KEY=VALUE ...
                         override config entries: dotted keys (train_cfg.max_epochs=2,
                         optim_wrapper.optimizer.lr=0.01), TOML values, lists as [1, 2] or 1,2
@@ -184,10 +184,8 @@ int train(const Args& a) {
       if (type != "OptimWrapper") {
         throw UsageError(fmt::format("--amp needs optim_wrapper.type OptimWrapper, got {}", type));
       }
-      cfg.merge_from_options({"optim_wrapper.type=AmpOptimWrapper",
-                              "optim_wrapper.loss_scale=dynamic",
-                              anvil::cuda_device_count() > 0 ? "optim_wrapper.dtype=float16"
-                                                             : "optim_wrapper.dtype=bfloat16"});
+      cfg.merge_from_options(
+          {"optim_wrapper.type=AmpOptimWrapper", "optim_wrapper.loss_scale=dynamic"});
     }
   }
   anvil::engine::Runner::from_cfg(cfg)->train();

@@ -80,8 +80,9 @@ Runner::Runner(RunnerOptions options)
                                      options_.log_level, rank());
   visualizer_ = std::make_unique<Visualizer>(log_dir_.string(), options_.vis_backends, rank());
 
+  // The model trains where it is (MMEngine moves it to the GPU; anvil's CUDA backend does not
+  // have the kernels of a training step yet).
   model_ = options_.model;
-  if (cuda_device_count() > 0) model_->to(Device::cuda(0));
 
   register_hooks();
   logger_->info(

@@ -19,6 +19,15 @@ namespace {
 
 constexpr const char* kExtensions = ".png, .jpg, .jpeg (any case)";
 
+std::string trim(const std::string& s) {
+  const char* space = " \t\r\n\f\v";
+  const size_t begin = s.find_first_not_of(space);
+  if (begin == std::string::npos) return {};
+  return s.substr(begin, s.find_last_not_of(space) - begin + 1);
+}
+
+}  // namespace
+
 bool is_image_name(const std::string& name) {
   std::string lower = name;
   std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -28,15 +37,6 @@ bool is_image_name(const std::string& name) {
   }
   return false;
 }
-
-std::string trim(const std::string& s) {
-  const char* space = " \t\r\n\f\v";
-  const size_t begin = s.find_first_not_of(space);
-  if (begin == std::string::npos) return {};
-  return s.substr(begin, s.find_last_not_of(space) - begin + 1);
-}
-
-}  // namespace
 
 ImageFolderDataset::ImageFolderDataset(DatasetOptions options, ImageFolderOptions folder)
     : BaseDataset(std::move(options)), folder_(std::move(folder)) {

@@ -51,4 +51,7 @@ class ImageFolderDataset : public BaseDataset {
   std::vector<std::string> classes_;  // from the folder scan
 };
 
+// Whether a file name ends in .png, .jpg or .jpeg (any case): the files ImageFolder reads.
+bool is_image_name(const std::string& name);
+
 }  // namespace anvil::engine

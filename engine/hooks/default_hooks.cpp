@@ -123,7 +123,7 @@ void IterTimerHook::after_train_iter(Runner& runner, int64_t, const Batch&, cons
 void IterTimerHook::after_eval_iter(Runner& runner, int64_t batch_idx, const std::string& mode) {
   MessageHub& hub = runner.message_hub();
   hub.update_scalar(mode + "/time", lap());
-  const DataLoader* loader = mode == "val" ? runner.val_dataloader() : runner.test_dataloader();
+  const DataLoader* loader = runner.dataloader(mode);
   const double mean = hub.get_scalar(mode + "/time").mean(batch_idx + 1);
   hub.update_info("eta", mean * double(loader->size() - batch_idx - 1));
 }

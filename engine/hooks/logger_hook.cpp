@@ -27,9 +27,7 @@ LogPosition LoggerHook::position(Runner& runner, const std::string& mode, int64_
   at.epoch = runner.epoch();
   at.iter = runner.iter();
   at.batch_idx = batch_idx;
-  const DataLoader* loader = mode == "train" ? runner.train_dataloader()
-                             : mode == "val" ? runner.val_dataloader()
-                                             : runner.test_dataloader();
+  const DataLoader* loader = runner.dataloader(mode);
   at.dataloader_len = loader != nullptr ? loader->size() : 0;
   at.max_epochs = runner.max_epochs();
   at.max_iters = runner.max_iters();
@@ -56,7 +54,7 @@ void LoggerHook::after_train_iter(Runner& runner, int64_t batch_idx, const Batch
 }
 
 void LoggerHook::after_eval_iter(Runner& runner, int64_t batch_idx, const std::string& mode) {
-  const int64_t len = (mode == "val" ? runner.val_dataloader() : runner.test_dataloader())->size();
+  const int64_t len = runner.dataloader(mode)->size();
   if (bar_) {
     constexpr int kWidth = 40;
     const int done = int(kWidth * (batch_idx + 1) / std::max<int64_t>(len, 1));
@@ -81,7 +79,7 @@ void LoggerHook::after_test_iter(Runner& runner, int64_t batch_idx, const Batch&
 }
 
 void LoggerHook::after_eval_epoch(Runner& runner, const std::string& mode) {
-  const DataLoader* loader = mode == "val" ? runner.val_dataloader() : runner.test_dataloader();
+  const DataLoader* loader = runner.dataloader(mode);
   const auto [tag, line] = runner.log_processor().get_log_after_epoch(
       runner.message_hub(), position(runner, mode, loader->size() - 1));
   runner.logger().info(line);

@@ -7,18 +7,12 @@
 
 #include "autograd/grad_mode.h"
 #include "engine/checkpoint/checkpoint.h"
+#include "engine/data/image_folder.h"
 #include "engine/registry/registries.h"
 
 namespace anvil::engine {
 
 namespace {
-
-bool is_image_file(const std::filesystem::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
-}
 
 // The test pipeline's table: test_dataloader.dataset, else val_dataloader.dataset.
 const Config* eval_dataset(const Config& cfg) {
@@ -73,7 +67,8 @@ std::vector<Prediction> Inferencer::operator()(const std::vector<std::filesystem
     if (std::filesystem::is_directory(input)) {
       std::vector<std::filesystem::path> found;
       for (const auto& entry : std::filesystem::directory_iterator(input)) {
-        if (entry.is_regular_file() && is_image_file(entry.path())) found.push_back(entry.path());
+        if (entry.is_regular_file() && is_image_name(entry.path().filename().string()))
+          found.push_back(entry.path());
       }
       ANVIL_CHECK(!found.empty(), "Inferencer: no .png/.jpg/.jpeg files in {}", input.string());
       std::sort(found.begin(), found.end());

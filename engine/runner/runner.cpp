@@ -144,6 +144,12 @@ OptimWrapper& Runner::optim_wrapper() {
   return *optim_wrapper_;
 }
 
+DataLoader* Runner::dataloader(const std::string& mode) const {
+  return mode == "train" ? train_dataloader()
+         : mode == "val" ? val_dataloader()
+                         : test_dataloader();
+}
+
 GroupValues Runner::get_lr() const {
   if (optim_wrapper_ != nullptr) return optim_wrapper_->get_lr();
   if (optim_wrappers_ != nullptr) return optim_wrappers_->get_lr();

@@ -159,6 +159,8 @@ class Runner {
   DataLoader* train_dataloader() const { return options_.train_dataloader.get(); }
   DataLoader* val_dataloader() const { return options_.val_dataloader.get(); }
   DataLoader* test_dataloader() const { return options_.test_dataloader.get(); }
+  // The loader of a loop by its mode ("train", "val" or "test"); null when there is none.
+  DataLoader* dataloader(const std::string& mode) const;
 
   int64_t epoch() const { return train_loop_ ? train_loop_->epoch() : 0; }
   int64_t iter() const { return train_loop_ ? train_loop_->iter() : 0; }
